@@ -1,0 +1,2 @@
+//! Placeholder for tern-sim (see its issue).
+#![forbid(unsafe_code)]

@@ -1,0 +1,560 @@
+//! RTP data packets (RFC 3550 §5.1, §5.3.1) with RFC 8285 header extensions.
+//!
+//! [`RtpPacket`] is a view over a buffer (`&[u8]`, `&mut [u8]`, `Vec<u8>`,
+//! ...). [`RtpPacket::new_checked`] validates the whole header once: version,
+//! CSRC list, extension block and every extension element, padding; after
+//! that no accessor can fail or panic. When the buffer is mutable the
+//! setters rewrite SSRC, payload type, sequence number, timestamp, marker
+//! and extension ids and values in place, which is what an SFU does for
+//! every subscriber. [`RtpBuilder`] writes a packet into a caller buffer.
+
+use crate::error::{bad, misuse, need, Error};
+use crate::ext::{self, Extension, ExtensionForm, ExtensionIter, ExtensionValue, ExtensionWriter};
+use crate::types::{Pt, Ssrc};
+use crate::wire::{put_slice, put_u16, put_u32, put_u8, slice, u16_at, u32_at, u8_at};
+
+/// Length of the fixed RTP header (RFC 3550 §5.1).
+pub const FIXED_HEADER_LEN: usize = 12;
+
+/// A validated view of an RTP packet over a buffer `T`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RtpPacket<T: AsRef<[u8]>> {
+    buffer: T,
+    /// Offset of the payload (end of CSRCs and extension block).
+    header_len: usize,
+    /// End of the payload (start of padding).
+    payload_end: usize,
+}
+
+impl<T: AsRef<[u8]>> RtpPacket<T> {
+    /// Validates `buffer` as one RTP packet (the whole buffer; any trailing
+    /// bytes are payload or padding).
+    ///
+    /// Checks: at least 12 bytes; version 2; the CSRC list, the extension
+    /// header and block fit; every RFC 8285 element lies inside the block;
+    /// the padding count is non-zero and no larger than what follows the
+    /// header.
+    #[inline]
+    pub fn new_checked(buffer: T) -> Result<Self, Error> {
+        let b = buffer.as_ref();
+        let len = b.len();
+        if len < FIXED_HEADER_LEN {
+            return Err(bad("RTP: shorter than the 12-byte fixed header"));
+        }
+        let b0 = u8_at(b, 0);
+        if b0 >> 6 != 2 {
+            return Err(bad("RTP: version is not 2"));
+        }
+        let mut header_len = FIXED_HEADER_LEN + usize::from(b0 & 0x0f) * 4;
+        if header_len > len {
+            return Err(bad("RTP: CSRC list overruns the packet"));
+        }
+        if b0 & 0x10 != 0 {
+            if header_len + 4 > len {
+                return Err(bad("RTP: extension header overruns the packet"));
+            }
+            let form = ExtensionForm::from_profile(u16_at(b, header_len));
+            let words = usize::from(u16_at(b, header_len + 2));
+            let start = header_len + 4;
+            let end = start + words * 4;
+            if end > len {
+                return Err(bad("RTP: extension block overruns the packet"));
+            }
+            ext::validate(form, slice(b, start, end))?;
+            header_len = end;
+        }
+        let mut payload_end = len;
+        if b0 & 0x20 != 0 {
+            let pad = usize::from(u8_at(b, len - 1));
+            if pad == 0 {
+                return Err(bad("RTP: padding bit set with a zero padding count"));
+            }
+            if pad > len - header_len {
+                return Err(bad("RTP: padding count exceeds the bytes after the header"));
+            }
+            payload_end = len - pad;
+        }
+        Ok(RtpPacket {
+            buffer,
+            header_len,
+            payload_end,
+        })
+    }
+
+    #[inline(always)]
+    fn b(&self) -> &[u8] {
+        self.buffer.as_ref()
+    }
+
+    /// The underlying buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    /// The whole packet.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.b()
+    }
+
+    /// The version field (always 2 for a checked packet).
+    #[inline]
+    pub fn version(&self) -> u8 {
+        u8_at(self.b(), 0) >> 6
+    }
+
+    /// The P bit.
+    #[inline]
+    pub fn has_padding(&self) -> bool {
+        u8_at(self.b(), 0) & 0x20 != 0
+    }
+
+    /// The X bit.
+    #[inline]
+    pub fn has_extension(&self) -> bool {
+        u8_at(self.b(), 0) & 0x10 != 0
+    }
+
+    /// The CC field: number of CSRCs.
+    #[inline]
+    pub fn csrc_count(&self) -> u8 {
+        u8_at(self.b(), 0) & 0x0f
+    }
+
+    /// The M bit.
+    #[inline]
+    pub fn marker(&self) -> bool {
+        u8_at(self.b(), 1) & 0x80 != 0
+    }
+
+    /// The payload type.
+    #[inline]
+    pub fn payload_type(&self) -> Pt {
+        Pt::from_wire(u8_at(self.b(), 1))
+    }
+
+    /// The 16-bit sequence number.
+    #[inline]
+    pub fn sequence_number(&self) -> u16 {
+        u16_at(self.b(), 2)
+    }
+
+    /// The RTP timestamp.
+    #[inline]
+    pub fn timestamp(&self) -> u32 {
+        u32_at(self.b(), 4)
+    }
+
+    /// The SSRC.
+    #[inline]
+    pub fn ssrc(&self) -> Ssrc {
+        Ssrc(u32_at(self.b(), 8))
+    }
+
+    /// The CSRC list.
+    pub fn csrcs(&self) -> impl ExactSizeIterator<Item = Ssrc> + Clone + '_ {
+        let b = self.b();
+        (0..usize::from(self.csrc_count())).map(move |i| Ssrc(u32_at(b, FIXED_HEADER_LEN + i * 4)))
+    }
+
+    /// The raw CSRC list bytes (4 per CSRC).
+    pub fn csrc_bytes(&self) -> &[u8] {
+        slice(self.b(), FIXED_HEADER_LEN, self.ext_offset())
+    }
+
+    #[inline(always)]
+    fn ext_offset(&self) -> usize {
+        FIXED_HEADER_LEN + usize::from(self.csrc_count()) * 4
+    }
+
+    /// The extension block's "defined by profile" value, if there is one.
+    #[inline]
+    pub fn extension_profile(&self) -> Option<u16> {
+        self.has_extension()
+            .then(|| u16_at(self.b(), self.ext_offset()))
+    }
+
+    /// The form of the extension block, if there is one.
+    #[inline]
+    pub fn extension_form(&self) -> Option<ExtensionForm> {
+        self.extension_profile().map(ExtensionForm::from_profile)
+    }
+
+    /// The extension block body (after its 4-byte header); empty if none.
+    #[inline]
+    pub fn extension_data(&self) -> &[u8] {
+        if self.has_extension() {
+            slice(self.b(), self.ext_offset() + 4, self.header_len)
+        } else {
+            &[]
+        }
+    }
+
+    /// Iterates over the RFC 8285 elements (nothing for no block or an
+    /// opaque profile).
+    #[inline]
+    pub fn extensions(&self) -> ExtensionIter<'_> {
+        match self.extension_form() {
+            Some(form) => ExtensionIter::new(form, self.extension_data()),
+            None => ExtensionIter::empty(),
+        }
+    }
+
+    /// The value of the first element with local id `id`.
+    #[inline]
+    pub fn extension(&self, id: u8) -> Option<&[u8]> {
+        let form = self.extension_form()?;
+        let data = self.extension_data();
+        ext::find(form, data, id).map(|e| slice(data, e.start, e.start + e.len))
+    }
+
+    /// The first element with `id`, parsed as the typed value `V`:
+    /// `Ok(None)` if absent, `Err` if present but malformed.
+    pub fn extension_value<'a, V: ExtensionValue<'a>>(
+        &'a self,
+        id: u8,
+    ) -> Result<Option<V>, Error> {
+        self.extension(id).map(V::parse).transpose()
+    }
+
+    /// Length of the header: fixed part, CSRCs and extension block.
+    #[inline]
+    pub fn header_len(&self) -> usize {
+        self.header_len
+    }
+
+    /// The payload, padding removed.
+    #[inline]
+    pub fn payload(&self) -> &[u8] {
+        slice(self.b(), self.header_len, self.payload_end)
+    }
+
+    /// Number of padding bytes (0 without the P bit).
+    #[inline]
+    pub fn padding_len(&self) -> usize {
+        self.b().len() - self.payload_end
+    }
+
+    /// A builder that writes this packet again (same header fields, CSRCs,
+    /// extension block bytes, payload and padding length).
+    pub fn to_builder(&self) -> RtpBuilder<'_> {
+        let mut bld = RtpBuilder::new(
+            self.payload_type(),
+            self.sequence_number(),
+            self.timestamp(),
+            self.ssrc(),
+        )
+        .marker(self.marker())
+        .csrc_bytes(self.csrc_bytes())
+        .payload(self.payload())
+        .padding(self.padding_len() as u8);
+        if let Some(p) = self.extension_profile() {
+            bld = bld.raw_extension(p, self.extension_data());
+        }
+        bld
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> RtpPacket<T> {
+    #[inline(always)]
+    fn bm(&mut self) -> &mut [u8] {
+        self.buffer.as_mut()
+    }
+
+    /// Rewrites the SSRC.
+    #[inline]
+    pub fn set_ssrc(&mut self, ssrc: Ssrc) {
+        put_u32(self.bm(), 8, ssrc.0);
+    }
+
+    /// Rewrites the sequence number.
+    #[inline]
+    pub fn set_sequence_number(&mut self, seq: u16) {
+        put_u16(self.bm(), 2, seq);
+    }
+
+    /// Rewrites the timestamp.
+    #[inline]
+    pub fn set_timestamp(&mut self, ts: u32) {
+        put_u32(self.bm(), 4, ts);
+    }
+
+    /// Rewrites the payload type (the marker bit is kept).
+    #[inline]
+    pub fn set_payload_type(&mut self, pt: Pt) {
+        let b1 = u8_at(self.b(), 1);
+        put_u8(self.bm(), 1, (b1 & 0x80) | pt.get());
+    }
+
+    /// Sets or clears the marker bit.
+    #[inline]
+    pub fn set_marker(&mut self, m: bool) {
+        let b1 = u8_at(self.b(), 1);
+        put_u8(self.bm(), 1, (b1 & 0x7f) | (u8::from(m) << 7));
+    }
+
+    /// The value of the first element with `id`, writable in place.
+    pub fn extension_mut(&mut self, id: u8) -> Option<&mut [u8]> {
+        let form = self.extension_form()?;
+        let start = self.ext_offset() + 4;
+        let e = ext::find(form, self.extension_data(), id)?;
+        self.bm().get_mut(start + e.start..start + e.start + e.len)
+    }
+
+    /// Overwrites the value of the first element with `id`. The new value
+    /// must have the same length (a rewrite never moves bytes); errors if the
+    /// element is absent or the length differs.
+    pub fn set_extension(&mut self, id: u8, value: &[u8]) -> Result<(), Error> {
+        let v = self
+            .extension_mut(id)
+            .ok_or(misuse("RTP extension: no element with this id"))?;
+        if v.len() != value.len() {
+            return Err(misuse("RTP extension: new value has a different length"));
+        }
+        v.copy_from_slice(value);
+        Ok(())
+    }
+
+    /// Overwrites the first element with `id` with a typed value of the same
+    /// encoded length (e.g. a subscriber's transport-wide sequence number).
+    pub fn set_extension_value<'v, V: ExtensionValue<'v>>(
+        &mut self,
+        id: u8,
+        v: &V,
+    ) -> Result<(), Error> {
+        let mut tmp = [0u8; 255];
+        let n = v.write(&mut tmp)?;
+        self.set_extension(id, slice(&tmp, 0, n))
+    }
+
+    /// Rewrites extension ids in place: `map(id)` returns the subscriber's id
+    /// for the publisher's `id`, or `None` to blank the element into padding
+    /// (removing it without moving bytes). All new ids are checked first; on
+    /// error nothing is changed. Opaque blocks are left alone.
+    pub fn remap_extension_ids(&mut self, map: impl FnMut(u8) -> Option<u8>) -> Result<(), Error> {
+        let Some(form) = self.extension_form() else {
+            return Ok(());
+        };
+        let (start, end) = (self.ext_offset() + 4, self.header_len);
+        match self.bm().get_mut(start..end) {
+            Some(data) => ext::remap_ids(form, data, map),
+            None => Ok(()),
+        }
+    }
+
+    /// The payload, writable (padding excluded).
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        let (s, e) = (self.header_len, self.payload_end);
+        self.bm().get_mut(s..e).unwrap_or(&mut [])
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Csrcs<'a> {
+    Typed(&'a [Ssrc]),
+    Raw(&'a [u8]),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Exts<'a> {
+    None,
+    Elements(ExtensionForm, &'a [Extension<'a>]),
+    Raw(u16, &'a [u8]),
+}
+
+/// Writes an RTP packet into a caller buffer.
+///
+/// ```
+/// use tern_rtp::{RtpBuilder, RtpPacket, Pt, Ssrc};
+/// use tern_rtp::ext::Extension;
+/// let exts = [Extension { id: 1, value: &[0x12, 0x34] }];
+/// let mut buf = [0u8; 64];
+/// let n = RtpBuilder::new(Pt::new(96).unwrap(), 7, 9000, Ssrc(0x1234))
+///     .extensions(&exts)
+///     .payload(b"hello")
+///     .write(&mut buf)
+///     .unwrap();
+/// let p = RtpPacket::new_checked(&buf[..n]).unwrap();
+/// assert_eq!(p.extension(1), Some(&[0x12, 0x34][..]));
+/// assert_eq!(p.payload(), b"hello");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct RtpBuilder<'a> {
+    marker: bool,
+    pt: Pt,
+    seq: u16,
+    ts: u32,
+    ssrc: Ssrc,
+    csrcs: Csrcs<'a>,
+    exts: Exts<'a>,
+    payload: &'a [u8],
+    padding: u8,
+}
+
+impl<'a> RtpBuilder<'a> {
+    /// A packet with these header fields, no CSRCs, no extensions, empty
+    /// payload.
+    pub fn new(pt: Pt, seq: u16, ts: u32, ssrc: Ssrc) -> Self {
+        RtpBuilder {
+            marker: false,
+            pt,
+            seq,
+            ts,
+            ssrc,
+            csrcs: Csrcs::Typed(&[]),
+            exts: Exts::None,
+            payload: &[],
+            padding: 0,
+        }
+    }
+
+    /// Sets the marker bit.
+    pub fn marker(mut self, m: bool) -> Self {
+        self.marker = m;
+        self
+    }
+
+    /// The CSRC list (at most 15).
+    pub fn csrcs(mut self, csrcs: &'a [Ssrc]) -> Self {
+        self.csrcs = Csrcs::Typed(csrcs);
+        self
+    }
+
+    /// The CSRC list as wire bytes (a multiple of 4, at most 60 bytes).
+    pub fn csrc_bytes(mut self, raw: &'a [u8]) -> Self {
+        self.csrcs = Csrcs::Raw(raw);
+        self
+    }
+
+    /// RFC 8285 elements, in the one-byte form when every element fits it,
+    /// else the two-byte form.
+    pub fn extensions(self, exts: &'a [Extension<'a>]) -> Self {
+        let form = ExtensionForm::for_elements(exts.iter().map(|e| (e.id, e.value.len())));
+        self.extensions_in(form, exts)
+    }
+
+    /// RFC 8285 elements in a chosen form.
+    pub fn extensions_in(mut self, form: ExtensionForm, exts: &'a [Extension<'a>]) -> Self {
+        self.exts = Exts::Elements(form, exts);
+        self
+    }
+
+    /// An extension block given as its profile value and body bytes (a
+    /// multiple of 4), written as is.
+    pub fn raw_extension(mut self, profile: u16, body: &'a [u8]) -> Self {
+        self.exts = Exts::Raw(profile, body);
+        self
+    }
+
+    /// The payload.
+    pub fn payload(mut self, payload: &'a [u8]) -> Self {
+        self.payload = payload;
+        self
+    }
+
+    /// Number of padding bytes to append (0 for none; zero-filled, the last
+    /// one holding the count).
+    pub fn padding(mut self, n: u8) -> Self {
+        self.padding = n;
+        self
+    }
+
+    fn csrc_len(&self) -> usize {
+        match self.csrcs {
+            Csrcs::Typed(c) => c.len() * 4,
+            Csrcs::Raw(r) => r.len(),
+        }
+    }
+
+    fn ext_len(&self) -> usize {
+        match self.exts {
+            Exts::None => 0,
+            Exts::Raw(_, body) => 4 + body.len(),
+            Exts::Elements(form, exts) => {
+                let head = if matches!(form, ExtensionForm::OneByte) {
+                    1
+                } else {
+                    2
+                };
+                let body: usize = exts.iter().map(|e| head + e.value.len()).sum();
+                4 + body.next_multiple_of(4)
+            }
+        }
+    }
+
+    /// The number of bytes [`RtpBuilder::write`] will write.
+    pub fn buffer_len(&self) -> usize {
+        FIXED_HEADER_LEN
+            + self.csrc_len()
+            + self.ext_len()
+            + self.payload.len()
+            + usize::from(self.padding)
+    }
+
+    /// Writes the packet at the start of `buf` and returns its length.
+    pub fn write(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        let csrc_len = self.csrc_len();
+        if csrc_len > 60 || csrc_len % 4 != 0 {
+            return Err(misuse("RTP builder: more than 15 CSRCs or a partial CSRC"));
+        }
+        if let Exts::Raw(_, body) = self.exts {
+            if body.len() % 4 != 0 || body.len() > 0xffff * 4 {
+                return Err(misuse(
+                    "RTP builder: raw extension body not a multiple of 4",
+                ));
+            }
+        }
+        let total = self.buffer_len();
+        need(buf, total)?;
+        let has_ext = !matches!(self.exts, Exts::None);
+        put_u8(
+            buf,
+            0,
+            0x80 | (u8::from(self.padding > 0) << 5)
+                | (u8::from(has_ext) << 4)
+                | (csrc_len / 4) as u8,
+        );
+        put_u8(buf, 1, (u8::from(self.marker) << 7) | self.pt.get());
+        put_u16(buf, 2, self.seq);
+        put_u32(buf, 4, self.ts);
+        put_u32(buf, 8, self.ssrc.0);
+        let mut pos = FIXED_HEADER_LEN;
+        match self.csrcs {
+            Csrcs::Typed(c) => {
+                for s in c {
+                    put_u32(buf, pos, s.0);
+                    pos += 4;
+                }
+            }
+            Csrcs::Raw(r) => {
+                put_slice(buf, pos, r);
+                pos += r.len();
+            }
+        }
+        match self.exts {
+            Exts::None => {}
+            Exts::Raw(profile, body) => {
+                put_u16(buf, pos, profile);
+                put_u16(buf, pos + 2, (body.len() / 4) as u16);
+                put_slice(buf, pos + 4, body);
+                pos += 4 + body.len();
+            }
+            Exts::Elements(form, exts) => {
+                let out = buf.get_mut(pos..).unwrap_or(&mut []);
+                let mut w = ExtensionWriter::new(out, form)?;
+                for e in exts {
+                    w.push(e.id, e.value)?;
+                }
+                pos += w.finish();
+            }
+        }
+        put_slice(buf, pos, self.payload);
+        pos += self.payload.len();
+        if self.padding > 0 {
+            let end = pos + usize::from(self.padding);
+            crate::wire::zero(buf, pos, end);
+            put_u8(buf, end - 1, self.padding);
+            pos = end;
+        }
+        Ok(pos)
+    }
+}

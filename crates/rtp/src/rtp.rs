@@ -558,3 +558,439 @@ impl<'a> RtpBuilder<'a> {
         Ok(pos)
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::ext::{AbsSendTime, AudioLevel, Mid, Rid, TransportSeq, VideoOrientation};
+
+    /// Minimal packet, hand-computed from the RFC 3550 §5.1 layout: PT 96,
+    /// seq 1234, ts 5678, SSRC 0x12345678, 4-byte payload.
+    pub(crate) const PLAIN: &[u8] = &[
+        0x80, 0x60, 0x04, 0xd2, // V=2, PT=96, seq 1234
+        0x00, 0x00, 0x16, 0x2e, // ts 5678
+        0x12, 0x34, 0x56, 0x78, // SSRC
+        0xde, 0xad, 0xbe, 0xef, // payload
+    ];
+
+    /// Every header feature, hand-computed from RFC 3550 §5.1 and §5.3.1
+    /// with the one-byte extension block of the RFC 8285 §4.2 example
+    /// (three elements, ids 1–3, two padding bytes between the second and
+    /// third); P with 3 bytes of padding; M; 2 CSRCs.
+    pub(crate) const FULL: &[u8] = &[
+        0xb2, 0xef, 0xff, 0xff, // V=2 P X CC=2, M PT=111, seq 65535
+        0xde, 0xad, 0xbe, 0xef, // ts
+        0x01, 0x02, 0x03, 0x04, // SSRC
+        0x0a, 0x0b, 0x0c, 0x0d, // CSRC 1
+        0x11, 0x12, 0x13, 0x14, // CSRC 2
+        0xbe, 0xde, 0x00, 0x03, // one-byte form, 3 words
+        0x10, 0xaa, // id 1, L=0: 1 byte
+        0x21, 0xbb, 0xcc, // id 2, L=1: 2 bytes
+        0x00, 0x00, // padding
+        0x33, 0x01, 0x02, 0x03, 0x04, // id 3, L=3: 4 bytes
+        0x01, 0x02, 0x03, // payload
+        0x00, 0x00, 0x03, // padding, count 3
+    ];
+
+    /// The two-byte form of the RFC 8285 §4.3 example (ids 1–3, lengths
+    /// 0, 1 and 4, one padding byte), hand-computed.
+    pub(crate) const TWO_BYTE: &[u8] = &[
+        0x90, 0x60, 0x00, 0x01, // V=2 X, PT 96, seq 1
+        0x00, 0x00, 0x00, 0x02, // ts 2
+        0x00, 0x00, 0x00, 0x03, // SSRC 3
+        0x10, 0x00, 0x00, 0x03, // two-byte form, 3 words
+        0x01, 0x00, // id 1, length 0
+        0x02, 0x01, 0xaa, // id 2, length 1
+        0x00, // padding
+        0x03, 0x04, 0x01, 0x02, 0x03, 0x04, // id 3, length 4
+        0xff, // payload
+    ];
+
+    /// A 3-extension video packet like the benchmark's: abs-send-time (id
+    /// 2), transport-cc (id 3), mid (id 4).
+    pub(crate) fn video(payload_len: usize) -> std::vec::Vec<u8> {
+        let exts = [
+            Extension {
+                id: 2,
+                value: &[0x12, 0x34, 0x56],
+            },
+            Extension {
+                id: 3,
+                value: &[0x01, 0x02],
+            },
+            Extension { id: 4, value: b"0" },
+        ];
+        let payload = std::vec![0x5a; payload_len];
+        let b = RtpBuilder::new(Pt::new(96).unwrap(), 4321, 0x1234_5678, Ssrc(0xcafe_f00d))
+            .marker(true)
+            .extensions(&exts)
+            .payload(&payload);
+        let mut v = std::vec![0u8; b.buffer_len()];
+        let n = b.write(&mut v).unwrap();
+        assert_eq!(n, v.len());
+        v
+    }
+
+    #[test]
+    fn rfc3550_5_1_plain_packet() {
+        let p = RtpPacket::new_checked(PLAIN).unwrap();
+        assert_eq!(p.version(), 2);
+        assert!(!p.has_padding() && !p.has_extension() && !p.marker());
+        assert_eq!(p.csrc_count(), 0);
+        assert_eq!(p.payload_type(), Pt::new(96).unwrap());
+        assert_eq!(p.sequence_number(), 1234);
+        assert_eq!(p.timestamp(), 5678);
+        assert_eq!(p.ssrc(), Ssrc(0x1234_5678));
+        assert_eq!(p.header_len(), 12);
+        assert_eq!(p.payload(), &[0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(p.extensions().count(), 0);
+        assert_eq!(p.extension_profile(), None);
+    }
+
+    #[test]
+    fn rfc8285_4_2_one_byte_example() {
+        let p = RtpPacket::new_checked(FULL).unwrap();
+        assert!(p.has_padding() && p.has_extension() && p.marker());
+        assert_eq!(p.payload_type().get(), 111);
+        assert_eq!(p.sequence_number(), 0xffff);
+        assert_eq!(p.timestamp(), 0xdead_beef);
+        assert_eq!(
+            p.csrcs().collect::<std::vec::Vec<_>>(),
+            [Ssrc(0x0a0b_0c0d), Ssrc(0x1112_1314)]
+        );
+        assert_eq!(p.extension_form(), Some(ExtensionForm::OneByte));
+        let exts: std::vec::Vec<_> = p.extensions().map(|e| (e.id, e.value)).collect();
+        assert_eq!(
+            exts,
+            [
+                (1, &[0xaa][..]),
+                (2, &[0xbb, 0xcc][..]),
+                (3, &[1, 2, 3, 4][..])
+            ]
+        );
+        assert_eq!(p.extension(2), Some(&[0xbb, 0xcc][..]));
+        assert_eq!(p.extension(9), None);
+        assert_eq!(p.payload(), &[1, 2, 3]);
+        assert_eq!(p.padding_len(), 3);
+        assert_eq!(p.header_len(), 36);
+    }
+
+    #[test]
+    fn rfc8285_4_3_two_byte_example() {
+        let p = RtpPacket::new_checked(TWO_BYTE).unwrap();
+        assert_eq!(
+            p.extension_form(),
+            Some(ExtensionForm::TwoByte { appbits: 0 })
+        );
+        let exts: std::vec::Vec<_> = p.extensions().map(|e| (e.id, e.value)).collect();
+        assert_eq!(
+            exts,
+            [(1, &[][..]), (2, &[0xaa][..]), (3, &[1, 2, 3, 4][..])]
+        );
+        assert_eq!(p.payload(), &[0xff]);
+    }
+
+    #[test]
+    fn rfc8285_4_2_id_15_stops_processing() {
+        let mut v = FULL.to_vec();
+        v[31] = 0xf3; // third element's header becomes id 15
+        let p = RtpPacket::new_checked(&v[..]).unwrap();
+        assert_eq!(
+            p.extensions().map(|e| e.id).collect::<std::vec::Vec<_>>(),
+            [1, 2]
+        );
+    }
+
+    #[test]
+    fn malformed_extensions_are_errors() {
+        // One-byte id 0 with a non-zero length.
+        let mut v = FULL.to_vec();
+        v[24] = 0x01;
+        assert!(RtpPacket::new_checked(&v[..]).is_err());
+        // Element overruns the block.
+        let mut v = FULL.to_vec();
+        v[31] = 0x3f;
+        assert!(RtpPacket::new_checked(&v[..]).is_err());
+        // Two-byte element header cut by the block end.
+        let mut v = TWO_BYTE.to_vec();
+        v[23] = 0x03;
+        assert!(RtpPacket::new_checked(&v[..]).is_err());
+        // Block length beyond the packet.
+        let mut v = PLAIN.to_vec();
+        v[0] |= 0x10;
+        assert!(RtpPacket::new_checked(&v[..]).is_err());
+    }
+
+    #[test]
+    fn bad_headers_are_errors() {
+        let mut v = PLAIN.to_vec();
+        v[0] = 0x40; // version 1
+        assert_eq!(
+            RtpPacket::new_checked(&v[..]).unwrap_err(),
+            Error::InvalidPacket("RTP: version is not 2")
+        );
+        let mut v = PLAIN.to_vec();
+        v[0] = 0x8f; // 15 CSRCs in 16 bytes
+        assert!(RtpPacket::new_checked(&v[..]).is_err());
+        let mut v = PLAIN.to_vec();
+        v[0] |= 0x20; // padding count 0xef > 4
+        assert!(RtpPacket::new_checked(&v[..]).is_err());
+        v[15] = 0; // padding count 0
+        assert!(RtpPacket::new_checked(&v[..]).is_err());
+        v[15] = 4; // all of the payload is padding: fine
+        assert_eq!(
+            RtpPacket::new_checked(&v[..]).unwrap().payload(),
+            &[] as &[u8]
+        );
+    }
+
+    #[test]
+    fn every_truncation_into_the_header_is_an_error() {
+        // RTP has no length field, so cutting the payload leaves a valid
+        // packet with a shorter payload; every cut into the header (fixed
+        // part, CSRCs, extension block) must be an error, and every cut of
+        // a padded packet must be an error or read a payload prefix.
+        for v in [PLAIN, FULL, TWO_BYTE, &video(20)[..]] {
+            let full = RtpPacket::new_checked(v).unwrap();
+            for n in 0..v.len() {
+                match RtpPacket::new_checked(&v[..n]) {
+                    Err(_) => {}
+                    Ok(p) => {
+                        assert!(
+                            n >= full.header_len(),
+                            "cut at {n} inside the header parsed"
+                        );
+                        assert!(full.payload().starts_with(p.payload()) || full.has_padding());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rewrite_in_place_changes_only_the_fields() {
+        let mut v = FULL.to_vec();
+        let mut p = RtpPacket::new_checked(&mut v[..]).unwrap();
+        p.set_ssrc(Ssrc(0xa1a2_a3a4));
+        p.set_sequence_number(7);
+        p.set_timestamp(99);
+        p.set_payload_type(Pt::new(100).unwrap());
+        p.set_extension(3, &[9, 9, 9, 9]).unwrap();
+        assert!(p.set_extension(3, &[1]).is_err());
+        assert!(p.set_extension(7, &[1]).is_err());
+        let p = RtpPacket::new_checked(&v[..]).unwrap();
+        assert_eq!(p.ssrc(), Ssrc(0xa1a2_a3a4));
+        assert_eq!(p.sequence_number(), 7);
+        assert_eq!(p.timestamp(), 99);
+        assert_eq!(p.payload_type().get(), 100);
+        assert!(p.marker(), "marker kept");
+        assert_eq!(p.extension(3), Some(&[9, 9, 9, 9][..]));
+        // Nothing else moved.
+        let mut want = FULL.to_vec();
+        want[1] = 0x80 | 100;
+        want[2..4].copy_from_slice(&7u16.to_be_bytes());
+        want[4..8].copy_from_slice(&99u32.to_be_bytes());
+        want[8..12].copy_from_slice(&0xa1a2_a3a4u32.to_be_bytes());
+        want[32..36].copy_from_slice(&[9, 9, 9, 9]);
+        assert_eq!(v, want);
+        let mut v2 = v.clone();
+        let mut p = RtpPacket::new_checked(&mut v2[..]).unwrap();
+        p.set_marker(false);
+        assert_eq!(v2[1], 100);
+    }
+
+    #[test]
+    fn remap_extension_ids_and_strip() {
+        let mut v = FULL.to_vec();
+        let mut p = RtpPacket::new_checked(&mut v[..]).unwrap();
+        // 1 -> 14, 2 dropped, 3 kept.
+        p.remap_extension_ids(|id| match id {
+            1 => Some(14),
+            2 => None,
+            x => Some(x),
+        })
+        .unwrap();
+        // Invalid target id in the one-byte form: error, nothing changed.
+        let before = p.as_bytes().to_vec();
+        assert!(p.remap_extension_ids(|_| Some(15)).is_err());
+        assert_eq!(p.as_bytes(), &before[..]);
+        let p = RtpPacket::new_checked(&v[..]).unwrap();
+        let ids: std::vec::Vec<_> = p.extensions().map(|e| (e.id, e.value)).collect();
+        assert_eq!(ids, [(14, &[0xaa][..]), (3, &[1, 2, 3, 4][..])]);
+        // Two-byte form allows ids above 14.
+        let mut v = TWO_BYTE.to_vec();
+        let mut p = RtpPacket::new_checked(&mut v[..]).unwrap();
+        p.remap_extension_ids(|id| Some(id + 200)).unwrap();
+        assert_eq!(
+            p.extensions().map(|e| e.id).collect::<std::vec::Vec<_>>(),
+            [201, 202, 203]
+        );
+        assert!(p.remap_extension_ids(|_| Some(0)).is_err());
+    }
+
+    #[test]
+    fn builder_round_trips_every_vector() {
+        for v in [PLAIN, FULL, TWO_BYTE, &video(1200)[..]] {
+            let p = RtpPacket::new_checked(v).unwrap();
+            let b = p.to_builder();
+            let mut out = std::vec![0u8; b.buffer_len()];
+            let n = b.write(&mut out).unwrap();
+            assert_eq!(&out[..n], v);
+        }
+    }
+
+    #[test]
+    fn builder_writes_elements() {
+        let exts = [
+            Extension {
+                id: 1,
+                value: &[0xaa],
+            },
+            Extension {
+                id: 2,
+                value: &[0xbb, 0xcc],
+            },
+        ];
+        let csrcs = [Ssrc(1)];
+        let mut buf = [0u8; 64];
+        let n = RtpBuilder::new(Pt::new(0).unwrap(), 1, 2, Ssrc(3))
+            .csrcs(&csrcs)
+            .extensions(&exts)
+            .payload(&[7])
+            .padding(4)
+            .write(&mut buf)
+            .unwrap();
+        let want: &[u8] = &[
+            0xb1, 0x00, 0x00, 0x01, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 1, // header, CSRC
+            0xbe, 0xde, 0x00, 0x02, 0x10, 0xaa, 0x21, 0xbb, 0xcc, 0, 0, 0, // extensions
+            7, 0, 0, 0, 4, // payload, padding
+        ];
+        assert_eq!(&buf[..n], want);
+        // An id above 14 switches to the two-byte form.
+        let exts = [Extension { id: 20, value: &[] }];
+        let n = RtpBuilder::new(Pt::new(0).unwrap(), 1, 2, Ssrc(3))
+            .extensions(&exts)
+            .write(&mut buf)
+            .unwrap();
+        let p = RtpPacket::new_checked(&buf[..n]).unwrap();
+        assert_eq!(p.extension_profile(), Some(0x1000));
+        assert_eq!(p.extension(20), Some(&[][..]));
+        // Too small a buffer.
+        assert!(matches!(
+            RtpBuilder::new(Pt::new(0).unwrap(), 1, 2, Ssrc(3)).write(&mut buf[..11]),
+            Err(Error::BufferTooSmall {
+                needed: 12,
+                available: 11
+            })
+        ));
+        let many = [Ssrc(0); 16];
+        assert!(RtpBuilder::new(Pt::new(0).unwrap(), 1, 2, Ssrc(3))
+            .csrcs(&many)
+            .write(&mut buf)
+            .is_err());
+    }
+
+    #[test]
+    fn typed_extensions() {
+        let v = video(10);
+        let mut v2 = v.clone();
+        let p = RtpPacket::new_checked(&v[..]).unwrap();
+        assert_eq!(
+            p.extension_value::<AbsSendTime>(2),
+            Ok(Some(AbsSendTime(0x12_3456)))
+        );
+        assert_eq!(
+            p.extension_value::<TransportSeq>(3),
+            Ok(Some(TransportSeq(0x0102)))
+        );
+        assert_eq!(p.extension_value::<Mid<'_>>(4), Ok(Some(Mid("0"))));
+        assert_eq!(p.extension_value::<Rid<'_>>(9), Ok(None));
+        assert!(p.extension_value::<AudioLevel>(3).is_err());
+        let mut q = RtpPacket::new_checked(&mut v2[..]).unwrap();
+        q.set_extension_value(3, &TransportSeq(0xbeef)).unwrap();
+        assert!(q
+            .set_extension_value(
+                3,
+                &AudioLevel {
+                    voice: true,
+                    level: 3
+                }
+            )
+            .is_err());
+        assert_eq!(
+            q.extension_value::<TransportSeq>(3),
+            Ok(Some(TransportSeq(0xbeef)))
+        );
+    }
+
+    #[test]
+    fn typed_extension_encodings() {
+        use crate::ext::{ExtensionValue, RepairedRid};
+        // RFC 6464 §3: V=1, level 42 -> 0xaa.
+        assert_eq!(
+            AudioLevel::parse(&[0xaa]),
+            Ok(AudioLevel {
+                voice: true,
+                level: 42
+            })
+        );
+        let mut b = [0u8; 4];
+        assert_eq!(
+            AudioLevel {
+                voice: true,
+                level: 42
+            }
+            .write(&mut b),
+            Ok(1)
+        );
+        assert_eq!(b[0], 0xaa);
+        assert!(AudioLevel {
+            voice: false,
+            level: 200
+        }
+        .write(&mut b)
+        .is_err());
+        // TS 26.114 §7.4.5: C=1 F=0 R=01 -> 0x09, 90 degrees.
+        let vo = VideoOrientation::parse(&[0x09]).unwrap();
+        assert_eq!((vo.back_camera, vo.flip, vo.degrees()), (true, false, 90));
+        assert_eq!(vo.write(&mut b), Ok(1));
+        assert_eq!(b[0], 0x09);
+        // abs-send-time from NTP: 1.5 s -> 6.18 fixed 0x060000.
+        assert_eq!(
+            AbsSendTime::from_ntp(crate::NtpTime(0x0000_0001_8000_0000)),
+            AbsSendTime(0x06_0000)
+        );
+        assert!(AbsSendTime(0x0100_0000).write(&mut b).is_err());
+        // RFC 8852 rid syntax.
+        assert_eq!(Rid::parse(b"hi-res_1"), Ok(Rid("hi-res_1")));
+        assert!(Rid::parse(b"a b").is_err());
+        assert!(Rid::parse(b"").is_err());
+        assert!(RepairedRid::parse(b"\xff").is_err());
+        assert_eq!(Mid::parse(b"audio.0"), Ok(Mid("audio.0")));
+        assert!(Mid::parse(b"a:b").is_err());
+        assert_eq!(Rid("q").write(&mut b), Ok(1));
+        assert!(Mid("").write(&mut b).is_err());
+        assert_eq!(
+            <Mid<'_> as ExtensionValue<'_>>::URI,
+            "urn:ietf:params:rtp-hdrext:sdes:mid"
+        );
+    }
+
+    #[test]
+    fn extension_writer_two_byte_with_appbits() {
+        let mut buf = [0u8; 16];
+        let mut w = ExtensionWriter::new(&mut buf, ExtensionForm::TwoByte { appbits: 5 }).unwrap();
+        w.push(200, &[1, 2, 3]).unwrap();
+        w.push_value(7, &TransportSeq(9)).unwrap();
+        assert!(w.push(0, &[]).is_err());
+        let n = w.finish();
+        assert_eq!(
+            &buf[..n],
+            &[0x10, 0x05, 0x00, 0x03, 200, 3, 1, 2, 3, 7, 2, 0, 9, 0, 0, 0]
+        );
+        assert!(ExtensionWriter::new(&mut buf, ExtensionForm::Other(1)).is_err());
+        let mut small = [0u8; 6];
+        let mut w = ExtensionWriter::new(&mut small, ExtensionForm::OneByte).unwrap();
+        assert!(w.push(1, &[1, 2, 3, 4]).is_err());
+    }
+}

@@ -24,7 +24,11 @@
 mod app_bye;
 mod feedback;
 mod report;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod roundtrip;
 mod sdes;
+#[cfg(test)]
+mod tests;
 pub mod twcc;
 mod xr;
 

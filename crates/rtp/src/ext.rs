@@ -168,6 +168,28 @@ pub fn validate(form: ExtensionForm, data: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// True if a one-byte block stops early at an id-15 element (RFC 8285
+/// §4.2), leaving bytes after it unread.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn stops_early(form: ExtensionForm, data: &[u8]) -> bool {
+    matches!(form, ExtensionForm::OneByte) && {
+        let mut p = 0;
+        let mut stopped = false;
+        loop {
+            match data.get(p) {
+                None => break,
+                Some(0) => p += 1,
+                Some(&b) if b >> 4 == 15 => {
+                    stopped = true;
+                    break;
+                }
+                Some(&b) => p += 2 + usize::from(b & 0x0f),
+            }
+        }
+        stopped
+    }
+}
+
 /// Finds the first element with `id`.
 #[inline]
 pub(crate) fn find(form: ExtensionForm, data: &[u8], id: u8) -> Option<ElemPos> {

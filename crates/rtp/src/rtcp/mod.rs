@@ -28,7 +28,7 @@ mod report;
 pub(crate) mod roundtrip;
 mod sdes;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 pub mod twcc;
 mod xr;
 

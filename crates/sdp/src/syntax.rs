@@ -1,0 +1,176 @@
+//! Small lexical helpers shared by the parser and the typed attributes
+//! (RFC 8866 section 9 character classes; RFC 8839 `ice-char`).
+//!
+//! Every number goes through a checked parser: digits only, no sign, no
+//! overflow. Nothing here can panic.
+
+/// RFC 8866 `token-char`: visible ASCII except the separators.
+pub(crate) const fn is_token_char(b: u8) -> bool {
+    matches!(b, 0x21 | 0x23..=0x27 | 0x2A..=0x2B | 0x2D..=0x2E | 0x30..=0x39 | 0x41..=0x5A | 0x5E..=0x7E)
+}
+
+/// A non-empty RFC 8866 token.
+pub(crate) fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_token_char)
+}
+
+/// RFC 8839 `ice-char`: ALPHA / DIGIT / "+" / "/".
+pub(crate) const fn is_ice_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+}
+
+/// Visible ASCII or any UTF-8 continuation, no space: used for addresses,
+/// URIs and other free-form single words.
+pub(crate) fn is_word(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b > 0x20 && b != 0x7F)
+}
+
+/// Decimal digits into a u64, rejecting empty input, signs, and overflow.
+pub(crate) fn parse_u64(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(v)
+}
+
+pub(crate) fn parse_u32(s: &str) -> Option<u32> {
+    parse_u64(s).and_then(|v| u32::try_from(v).ok())
+}
+
+pub(crate) fn parse_u16(s: &str) -> Option<u16> {
+    parse_u64(s).and_then(|v| u16::try_from(v).ok())
+}
+
+/// An RTP payload type: 0..=127.
+pub(crate) fn parse_pt(s: &str) -> Option<u8> {
+    parse_u64(s).and_then(|v| if v <= 127 { u8::try_from(v).ok() } else { None })
+}
+
+/// Appends a decimal number without going through `core::fmt`.
+pub(crate) fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        // v % 10 < 10, so the cast cannot truncate.
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
+}
+
+/// A cursor over single-space separated words that remembers where it is,
+/// so a caller can take "the rest of the line" after some fixed fields.
+#[derive(Debug, Clone)]
+pub(crate) struct Words<'a> {
+    rest: &'a str,
+    /// Set once an empty word (double, leading or trailing space) was seen.
+    bad: bool,
+}
+
+impl<'a> Words<'a> {
+    pub(crate) fn new(s: &'a str) -> Self {
+        Words {
+            rest: s,
+            bad: false,
+        }
+    }
+
+    /// The next word; `None` at the end or at an empty word (which also
+    /// makes [`Words::is_empty`] false forever, so callers see the error).
+    pub(crate) fn next_word(&mut self) -> Option<&'a str> {
+        if self.rest.is_empty() || self.bad {
+            return None;
+        }
+        match self.rest.split_once(' ') {
+            Some((w, r)) => {
+                if w.is_empty() {
+                    self.bad = true;
+                    return None;
+                }
+                if r.is_empty() {
+                    self.bad = true;
+                }
+                self.rest = r;
+                Some(w)
+            }
+            None => {
+                let w = self.rest;
+                self.rest = "";
+                Some(w)
+            }
+        }
+    }
+
+    /// A word that must be present.
+    pub(crate) fn word(&mut self, reason: &'static str) -> Result<&'a str, &'static str> {
+        self.next_word().ok_or(reason)
+    }
+
+    /// Everything not consumed yet.
+    pub(crate) fn rest(&self) -> &'a str {
+        self.rest
+    }
+
+    /// True when every word was consumed and none was empty.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rest.is_empty() && !self.bad
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_checked() {
+        assert_eq!(parse_u64("0"), Some(0));
+        assert_eq!(parse_u64("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64("18446744073709551616"), None);
+        assert_eq!(parse_u16("65535"), Some(65535));
+        assert_eq!(parse_u16("65536"), None);
+        assert_eq!(parse_u32("4294967296"), None);
+        assert_eq!(parse_u64("-1"), None);
+        assert_eq!(parse_u64("+1"), None);
+        assert_eq!(parse_u64(""), None);
+        assert_eq!(parse_u64("1a"), None);
+        assert_eq!(parse_pt("127"), Some(127));
+        assert_eq!(parse_pt("128"), None);
+    }
+
+    #[test]
+    fn push_u64_matches_display() {
+        for v in [0u64, 9, 10, 99, 12345, u64::MAX] {
+            let mut s = String::new();
+            push_u64(&mut s, v);
+            assert_eq!(s, v.to_string());
+        }
+    }
+
+    #[test]
+    fn words_reject_empty_words() {
+        let mut w = Words::new("a b");
+        assert_eq!(w.next_word(), Some("a"));
+        assert_eq!(w.next_word(), Some("b"));
+        assert_eq!(w.next_word(), None);
+        let mut w = Words::new("a  b");
+        assert_eq!(w.next_word(), Some("a"));
+        assert_eq!(w.next_word(), None);
+        let mut w = Words::new("a ");
+        assert_eq!(w.next_word(), Some("a"));
+        assert!(!w.is_empty());
+        assert_eq!(w.next_word(), None);
+    }
+}

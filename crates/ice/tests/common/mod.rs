@@ -27,6 +27,8 @@ pub struct Peer {
     /// Candidates already given to the peer through signaling.
     pub signalled: usize,
     pub gathering_done: bool,
+    /// Datagrams that were neither STUN nor application data.
+    pub garbage: u64,
 }
 
 impl Peer {
@@ -41,6 +43,7 @@ impl Peer {
             app_sent: Vec::new(),
             signalled: 0,
             gathering_done: false,
+            garbage: 0,
         }
     }
 
@@ -84,8 +87,11 @@ impl Peer {
 impl Endpoint for Peer {
     fn handle_receive(&mut self, now: Instant, from: SocketAddr, to: SocketAddr, data: &[u8]) {
         if !self.agent.handle_receive(now, from, to, data) {
-            assert_eq!(data.first(), Some(&APP), "non-STUN that is not app data");
-            self.app_received.push((now, from, to));
+            if data.first() == Some(&APP) {
+                self.app_received.push((now, from, to));
+            } else {
+                self.garbage += 1;
+            }
         }
         self.drain(now);
     }

@@ -308,6 +308,12 @@ fn text<'v>(v: &'v [u8], max: usize, too_long: &'static str) -> Result<&'v str, 
     core::str::from_utf8(v).map_err(|_| Error::invalid("text attribute is not UTF-8"))
 }
 
+/// Validates a USERNAME value (§14.3).
+#[inline]
+pub(crate) fn username(v: &[u8]) -> Result<&str, Error> {
+    text(v, MAX_USERNAME, "USERNAME too long")
+}
+
 fn decode_address(v: &[u8], xor: Option<&TransactionId>) -> Result<SocketAddr, Error> {
     let (family, rest) = match v {
         [_reserved, family, rest @ ..] => (*family, rest),
@@ -420,7 +426,7 @@ impl<'a> Attribute<'a> {
             AttrType::XOR_RELAYED_ADDRESS => {
                 Attribute::XorRelayedAddress(decode_address(v, Some(tid))?)
             }
-            AttrType::USERNAME => Attribute::Username(text(v, MAX_USERNAME, "USERNAME too long")?),
+            AttrType::USERNAME => Attribute::Username(username(v)?),
             AttrType::REALM => Attribute::Realm(text(v, MAX_QUOTED, "REALM too long")?),
             AttrType::NONCE => Attribute::Nonce(text(v, MAX_QUOTED, "NONCE too long")?),
             AttrType::SOFTWARE => Attribute::Software(text(v, MAX_QUOTED, "SOFTWARE too long")?),

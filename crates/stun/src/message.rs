@@ -44,10 +44,10 @@ pub(crate) struct RawAttr<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Walk<'a> {
     bytes: &'a [u8],
-    pos: usize,
-    after_mi: bool,
-    after_mi256: bool,
-    after_fp: bool,
+    pub(crate) pos: usize,
+    /// 0 before MESSAGE-INTEGRITY, 1 after it, 2 after
+    /// MESSAGE-INTEGRITY-SHA256, 3 after FINGERPRINT.
+    phase: u8,
     failed: bool,
 }
 
@@ -56,11 +56,59 @@ impl<'a> Walk<'a> {
         Self {
             bytes,
             pos: HEADER_LEN,
-            after_mi: false,
-            after_mi256: false,
-            after_fp: false,
+            phase: 0,
             failed: false,
         }
+    }
+
+    /// The next attribute. The caller checks `pos < bytes.len()` first.
+    #[inline]
+    pub(crate) fn step(&mut self) -> Result<RawAttr<'a>, Error> {
+        if self.phase == 3 {
+            return Err(Error::invalid("attribute after FINGERPRINT"));
+        }
+        let offset = self.pos;
+        let head = self
+            .bytes
+            .get(offset..offset + 4)
+            .ok_or_else(|| Error::invalid("attribute header truncated"))?;
+        let typ = AttrType(u16::from_be_bytes([head[0], head[1]]));
+        let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
+        let start = offset + 4;
+        let value = self
+            .bytes
+            .get(start..start + len)
+            .ok_or_else(|| Error::invalid("attribute runs past the end of the message"))?;
+        let next = start + pad4(len);
+        if next > self.bytes.len() {
+            return Err(Error::invalid(
+                "attribute padding runs past the end of the message",
+            ));
+        }
+        self.pos = next;
+        let visible = match typ {
+            AttrType::FINGERPRINT => {
+                self.phase = 3;
+                true
+            }
+            AttrType::MESSAGE_INTEGRITY_SHA256 => {
+                let v = self.phase < 2;
+                self.phase = 2;
+                v
+            }
+            AttrType::MESSAGE_INTEGRITY => {
+                let v = self.phase == 0;
+                self.phase = self.phase.max(1);
+                v
+            }
+            _ => self.phase == 0,
+        };
+        Ok(RawAttr {
+            offset,
+            typ,
+            value,
+            visible,
+        })
     }
 }
 
@@ -76,56 +124,6 @@ impl<'a> Iterator for Walk<'a> {
             self.failed = true;
         }
         Some(r)
-    }
-}
-
-impl<'a> Walk<'a> {
-    fn step(&mut self) -> Result<RawAttr<'a>, Error> {
-        if self.after_fp {
-            return Err(Error::invalid("attribute after FINGERPRINT"));
-        }
-        let offset = self.pos;
-        let head = self
-            .bytes
-            .get(offset..offset + 4)
-            .ok_or(Error::invalid("attribute header truncated"))?;
-        let typ = AttrType(u16::from_be_bytes([head[0], head[1]]));
-        let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
-        let start = offset + 4;
-        let value = self
-            .bytes
-            .get(start..start + len)
-            .ok_or(Error::invalid("attribute runs past the end of the message"))?;
-        let next = start + pad4(len);
-        if next > self.bytes.len() {
-            return Err(Error::invalid(
-                "attribute padding runs past the end of the message",
-            ));
-        }
-        self.pos = next;
-        let visible = match typ {
-            AttrType::FINGERPRINT => {
-                self.after_fp = true;
-                true
-            }
-            AttrType::MESSAGE_INTEGRITY_SHA256 => {
-                let v = !self.after_mi256;
-                self.after_mi256 = true;
-                v
-            }
-            AttrType::MESSAGE_INTEGRITY => {
-                let v = !self.after_mi && !self.after_mi256;
-                self.after_mi = true;
-                v
-            }
-            _ => !self.after_mi && !self.after_mi256,
-        };
-        Ok(RawAttr {
-            offset,
-            typ,
-            value,
-            visible,
-        })
     }
 }
 
@@ -164,43 +162,71 @@ const SLOTS: [AttrType; 31] = [
     AttrType::ICE_CONTROLLING,
 ];
 
-fn slot(t: AttrType) -> Option<usize> {
-    // Comprehension-required types are dense in 0x0001..=0x0025; the
-    // optional ones in 0x8002..=0x802A.
-    Some(match t.0 {
-        0x0001 => 0,
-        0x0006 => 1,
-        0x0008 => 2,
-        0x0009 => 3,
-        0x000A => 4,
-        0x000C => 5,
-        0x000D => 6,
-        0x0012 => 7,
-        0x0013 => 8,
-        0x0014 => 9,
-        0x0015 => 10,
-        0x0016 => 11,
-        0x0017 => 12,
-        0x0018 => 13,
-        0x0019 => 14,
-        0x001A => 15,
-        0x001C => 16,
-        0x001D => 17,
-        0x001E => 18,
-        0x0020 => 19,
-        0x0021 => 20,
-        0x0022 => 21,
-        0x0024 => 22,
-        0x0025 => 23,
-        0x8002 => 24,
-        0x8003 => 25,
-        0x8022 => 26,
-        0x8023 => 27,
-        0x8028 => 28,
-        0x8029 => 29,
-        0x802A => 30,
+/// The value length of attributes whose only constraint is their size.
+pub(crate) const fn fixed_len_of(t: AttrType) -> Option<usize> {
+    Some(match t {
+        AttrType::USE_CANDIDATE | AttrType::DONT_FRAGMENT => 0,
+        AttrType::EVEN_PORT => 1,
+        AttrType::PRIORITY
+        | AttrType::FINGERPRINT
+        | AttrType::LIFETIME
+        | AttrType::CHANNEL_NUMBER
+        | AttrType::REQUESTED_TRANSPORT => 4,
+        AttrType::ICE_CONTROLLED | AttrType::ICE_CONTROLLING | AttrType::RESERVATION_TOKEN => 8,
+        AttrType::MESSAGE_INTEGRITY => 20,
+        AttrType::USERHASH => 32,
         _ => return None,
     })
+}
+
+// Every known type is in 0x0000..=0x00FF or 0x8000..=0x80FF, so one
+// 512-entry table answers "which slot, and is it fixed-size" in two loads.
+const fn table_index(t: AttrType) -> Option<usize> {
+    if t.0 & 0x7F00 != 0 {
+        None
+    } else {
+        Some(((t.0 >> 7) & 0x100) as usize | (t.0 & 0xFF) as usize)
+    }
+}
+
+/// Per table index: slot + 1 (0 for unknown types) and the fixed value
+/// length (0xFF where the size alone does not decide validity).
+const TABLE: [(u8, u8); 512] = {
+    let mut t = [(0u8, 0xFFu8); 512];
+    let mut i = 0;
+    while i < SLOTS.len() {
+        let at = SLOTS[i];
+        if let Some(idx) = table_index(at) {
+            t[idx].0 = i as u8 + 1;
+            if let Some(n) = fixed_len_of(at) {
+                t[idx].1 = n as u8;
+            }
+        }
+        i += 1;
+    }
+    t
+};
+
+#[inline]
+fn lookup(t: AttrType) -> (Option<usize>, Option<usize>) {
+    match table_index(t) {
+        Some(i) => {
+            let (slot, fixed) = TABLE[i];
+            (
+                (slot as usize).checked_sub(1),
+                if fixed == 0xFF {
+                    None
+                } else {
+                    Some(fixed as usize)
+                },
+            )
+        }
+        None => (None, None),
+    }
+}
+
+fn slot(t: AttrType) -> Option<usize> {
+    lookup(t).0
 }
 
 /// A validated STUN message borrowing the datagram it was parsed from.
@@ -217,6 +243,8 @@ pub struct Message<'a> {
     slots: [u16; SLOTS.len()],
     unknown: [u16; MAX_UNKNOWN_REPORTED],
     unknown_count: u16,
+    /// USERNAME, validated once: ICE reads it on every connectivity check.
+    username: Option<&'a str>,
 }
 
 impl<'a> Message<'a> {
@@ -252,29 +280,39 @@ impl<'a> Message<'a> {
             slots: [0; SLOTS.len()],
             unknown: [0; MAX_UNKNOWN_REPORTED],
             unknown_count: 0,
+            username: None,
         };
-        for raw in Walk::new(bytes) {
-            let raw = raw?;
+        let mut walk = Walk::new(bytes);
+        while walk.pos < bytes.len() {
+            let raw = walk.step()?;
             if !raw.visible {
                 continue;
             }
-            match slot(raw.typ) {
-                Some(i) => {
+            match lookup(raw.typ) {
+                (Some(i), fixed) => {
                     // Validate the value now so accessors cannot fail later.
-                    Attribute::decode(raw.typ, raw.value, &tid)?;
+                    // Fixed-size attributes need only a length check (the
+                    // test `fixed_size_check_agrees_with_decode` holds this
+                    // shortcut to the full decode).
+                    if raw.typ == AttrType::USERNAME {
+                        let u = crate::attr::username(raw.value)?;
+                        msg.username = msg.username.or(Some(u));
+                    } else if fixed != Some(raw.value.len()) {
+                        Attribute::decode(raw.typ, raw.value, &tid)?;
+                    }
                     if msg.slots[i] == 0 {
                         // offset >= 20 and < 65556, so this fits in u16.
                         msg.slots[i] = (raw.offset - (HEADER_LEN - 1)) as u16;
                     }
                 }
-                None if raw.typ.is_comprehension_required() => {
+                (None, _) if raw.typ.is_comprehension_required() => {
                     let n = usize::from(msg.unknown_count);
                     if n < MAX_UNKNOWN_REPORTED {
                         msg.unknown[n] = raw.typ.0;
                     }
                     msg.unknown_count = msg.unknown_count.saturating_add(1);
                 }
-                None => {}
+                (None, _) => {}
             }
         }
         Ok(msg)
@@ -374,42 +412,16 @@ accessors! {
     xor_peer_address -> SocketAddr = XOR_PEER_ADDRESS => XorPeerAddress;
     /// XOR-RELAYED-ADDRESS (RFC 8656 §18.5).
     xor_relayed_address -> SocketAddr = XOR_RELAYED_ADDRESS => XorRelayedAddress;
-    /// USERNAME (§14.3).
-    username -> &'a str = USERNAME => Username;
-    /// REALM (§14.9).
-    realm -> &'a str = REALM => Realm;
-    /// NONCE (§14.10).
-    nonce -> &'a str = NONCE => Nonce;
-    /// SOFTWARE (§14.14).
-    software -> &'a str = SOFTWARE => Software;
-    /// ALTERNATE-DOMAIN (§14.16).
-    alternate_domain -> &'a str = ALTERNATE_DOMAIN => AlternateDomain;
     /// ERROR-CODE (§14.8).
     error_code -> ErrorCode<'a> = ERROR_CODE => ErrorCode;
     /// UNKNOWN-ATTRIBUTES (§14.13).
     unknown_attributes -> UnknownAttributes<'a> = UNKNOWN_ATTRIBUTES => UnknownAttributes;
-    /// The MESSAGE-INTEGRITY value (§14.5); see [`Message::verify_integrity`].
-    message_integrity -> &'a [u8; 20] = MESSAGE_INTEGRITY => MessageIntegrity;
     /// The MESSAGE-INTEGRITY-SHA256 value (§14.6).
     message_integrity_sha256 -> &'a [u8] = MESSAGE_INTEGRITY_SHA256 => MessageIntegritySha256;
-    /// The FINGERPRINT value (§14.7); see [`Message::verify_fingerprint`].
-    fingerprint -> u32 = FINGERPRINT => Fingerprint;
-    /// USERHASH (§14.4).
-    userhash -> &'a [u8; 32] = USERHASH => Userhash;
     /// PASSWORD-ALGORITHM (§14.12).
     password_algorithm -> PasswordAlgorithm<'a> = PASSWORD_ALGORITHM => PasswordAlgorithm;
     /// PASSWORD-ALGORITHMS (§14.11).
     password_algorithms -> PasswordAlgorithms<'a> = PASSWORD_ALGORITHMS => PasswordAlgorithms;
-    /// PRIORITY (RFC 8445 §7.1.1).
-    priority -> u32 = PRIORITY => Priority;
-    /// ICE-CONTROLLED tie-breaker (RFC 8445 §7.1.3).
-    ice_controlled -> u64 = ICE_CONTROLLED => IceControlled;
-    /// ICE-CONTROLLING tie-breaker (RFC 8445 §7.1.3).
-    ice_controlling -> u64 = ICE_CONTROLLING => IceControlling;
-    /// CHANNEL-NUMBER (RFC 8656 §18.1).
-    channel_number -> u16 = CHANNEL_NUMBER => ChannelNumber;
-    /// LIFETIME in seconds (RFC 8656 §18.2).
-    lifetime -> u32 = LIFETIME => Lifetime;
     /// DATA (RFC 8656 §18.4).
     data -> &'a [u8] = DATA => Data;
     /// REQUESTED-ADDRESS-FAMILY (RFC 8656 §18.6): 1 IPv4, 2 IPv6.
@@ -420,8 +432,73 @@ accessors! {
     even_port -> bool = EVEN_PORT => EvenPort;
     /// REQUESTED-TRANSPORT protocol number (RFC 8656 §18.8).
     requested_transport -> u8 = REQUESTED_TRANSPORT => RequestedTransport;
+}
+
+// Hot accessors read the validated bytes directly instead of decoding.
+macro_rules! text_accessors {
+    ($($(#[$doc:meta])* $fn:ident = $attr:ident;)*) => {
+        impl<'a> Message<'a> {
+            $(
+                $(#[$doc])*
+                pub fn $fn(&self) -> Option<&'a str> {
+                    core::str::from_utf8(self.raw(AttrType::$attr)?.1).ok()
+                }
+            )*
+        }
+    };
+}
+
+impl<'a> Message<'a> {
+    /// USERNAME (§14.3).
+    pub fn username(&self) -> Option<&'a str> {
+        self.username
+    }
+}
+
+text_accessors! {
+    /// REALM (§14.9).
+    realm = REALM;
+    /// NONCE (§14.10).
+    nonce = NONCE;
+    /// SOFTWARE (§14.14).
+    software = SOFTWARE;
+    /// ALTERNATE-DOMAIN (§14.16).
+    alternate_domain = ALTERNATE_DOMAIN;
+}
+
+macro_rules! fixed_accessors {
+    ($($(#[$doc:meta])* $fn:ident -> $ty:ty = $attr:ident, $conv:expr;)*) => {
+        impl<'a> Message<'a> {
+            $(
+                $(#[$doc])*
+                pub fn $fn(&self) -> Option<$ty> {
+                    let v = self.raw(AttrType::$attr)?.1;
+                    v.try_into().ok().map($conv)
+                }
+            )*
+        }
+    };
+}
+
+fixed_accessors! {
+    /// The MESSAGE-INTEGRITY value (§14.5); see [`Message::verify_integrity`].
+    message_integrity -> &'a [u8; 20] = MESSAGE_INTEGRITY, |v: &'a [u8; 20]| v;
+    /// The FINGERPRINT value (§14.7); see [`Message::verify_fingerprint`].
+    fingerprint -> u32 = FINGERPRINT, |v: [u8; 4]| u32::from_be_bytes(v);
+    /// USERHASH (§14.4).
+    userhash -> &'a [u8; 32] = USERHASH, |v: &'a [u8; 32]| v;
+    /// PRIORITY (RFC 8445 §7.1.1).
+    priority -> u32 = PRIORITY, |v: [u8; 4]| u32::from_be_bytes(v);
+    /// ICE-CONTROLLED tie-breaker (RFC 8445 §7.1.3).
+    ice_controlled -> u64 = ICE_CONTROLLED, |v: [u8; 8]| u64::from_be_bytes(v);
+    /// ICE-CONTROLLING tie-breaker (RFC 8445 §7.1.3).
+    ice_controlling -> u64 = ICE_CONTROLLING, |v: [u8; 8]| u64::from_be_bytes(v);
+    /// CHANNEL-NUMBER (RFC 8656 §18.1).
+    channel_number -> u16 = CHANNEL_NUMBER, |v: [u8; 4]| u16::from_be_bytes([v[0], v[1]]);
+    /// LIFETIME in seconds (RFC 8656 §18.2).
+    lifetime -> u32 = LIFETIME, |v: [u8; 4]| u32::from_be_bytes(v);
     /// RESERVATION-TOKEN (RFC 8656 §18.10).
-    reservation_token -> &'a [u8; 8] = RESERVATION_TOKEN => ReservationToken;
+    reservation_token -> &'a [u8; 8] = RESERVATION_TOKEN, |v: &'a [u8; 8]| v;
 }
 
 impl Message<'_> {
@@ -484,6 +561,37 @@ impl Message<'_> {
             Ok(())
         } else {
             Err(Error::peer("FINGERPRINT does not match"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_size_check_agrees_with_decode() {
+        // `parse` skips the full decode for fixed-size attributes whose
+        // length is right; that is only sound if decode accepts every value
+        // of that length and rejects every other length.
+        let tid = TransactionId([7; 12]);
+        let values: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37) ^ 0xA5).collect();
+        for t in SLOTS {
+            let Some(n) = fixed_len_of(t) else { continue };
+            for len in 0..values.len() {
+                for fill in [&values[..len], &vec![0xFF; len][..], &vec![0; len][..]] {
+                    let ok = Attribute::decode(t, fill, &tid).is_ok();
+                    assert_eq!(ok, len == n, "{t:?} with {len} bytes");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_slot_type_has_a_slot() {
+        for (i, t) in SLOTS.iter().enumerate() {
+            assert_eq!(slot(*t), Some(i), "{t:?}");
+            assert!(t.is_known());
         }
     }
 }

@@ -638,6 +638,7 @@ impl Agent {
     /// pair has failed, the agent fails.
     pub fn end_of_remote_candidates(&mut self) {
         self.remote_end_of_candidates = true;
+        self.check_failed();
     }
 
     /// Forms the pair (base, remote) if the families match and it is new;
@@ -1348,6 +1349,7 @@ impl Agent {
                 self.start_next_check(now);
             }
         }
+        self.check_failed();
     }
 
     fn retransmit(&mut self, now: Instant) {
@@ -1398,7 +1400,7 @@ impl Agent {
             }
             return;
         }
-        if self.cfg.lite || !p.next_consent_check.is_some_and(|t| now >= t) {
+        if self.cfg.lite || p.next_consent_check.is_none_or(|t| now < t) {
             return;
         }
         let next = now + self.jitter(self.cfg.consent_interval);

@@ -1412,7 +1412,8 @@ impl Agent {
             return;
         }
         let tid = self.new_tid();
-        // Consent checks are not retransmitted (RFC 7675 §5.1): a check
+        // Consent checks are not retransmitted (a deliberate choice, see
+        // spec-notes/ice.md: a fresh check goes out every interval); a check
         // unanswered within one interval is forgotten.
         self.txs.push(Tx {
             tid,

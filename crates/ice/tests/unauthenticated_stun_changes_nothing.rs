@@ -245,3 +245,31 @@ fn fails_after_end_of_candidates_when_nothing_answers() {
             == IceState::Failed)
     );
 }
+
+#[test]
+fn lite_follows_a_new_address_without_use_candidate_only_when_the_old_one_went_silent() {
+    let t0 = Instant::now();
+    let local = creds(1);
+    let mut lite = Agent::new(AgentConfig::lite(local.clone()), t0, 1);
+    let host = addr("192.0.2.10:443");
+    lite.add_local_host(host, 65535).unwrap();
+    let key = IntegrityKey::short_term(local.pwd());
+    let user = format!("{}:peer", local.ufrag());
+    let (old, new) = (addr("203.0.113.5:1000"), addr("203.0.113.5:1001"));
+    lite.handle_receive(t0, old, host, &request(1, &user, &key, true, None));
+    drain(&mut lite);
+    assert_eq!(lite.selected_pair(), Some((host, old)));
+    // Both tuples alive: a check without USE-CANDIDATE does not move it.
+    let t1 = t0 + Duration::from_secs(5);
+    lite.handle_receive(t1, new, host, &request(2, &user, &key, false, None));
+    drain(&mut lite);
+    assert_eq!(lite.selected_pair(), Some((host, old)));
+    // The old tuple has been silent for over 10 s: it moves.
+    let t2 = t0 + Duration::from_secs(11);
+    lite.handle_timeout(t2);
+    lite.handle_receive(t2, new, host, &request(3, &user, &key, false, None));
+    drain(&mut lite);
+    assert_eq!(lite.selected_pair(), Some((host, new)));
+    // And consent then follows the new tuple.
+    assert!(lite.poll_timeout().unwrap() >= t2 + Duration::from_secs(30));
+}

@@ -1,0 +1,64 @@
+//! Shared helpers for the integration tests that run the `tern` binary.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+
+/// A running `tern` subprocess, killed when dropped.
+pub struct TernProcess {
+    child: Child,
+    /// The address it printed on its first line.
+    pub addr: SocketAddr,
+}
+
+impl TernProcess {
+    /// Starts `tern ARGS...` and waits for its "listening on udp ADDR" line.
+    pub fn start(args: &[&str]) -> TernProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start tern");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read first line");
+        let addr = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        TernProcess { child, addr }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+}
+
+impl Drop for TernProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether tests that need a real peer program must fail (rather than
+/// skip) when it is missing. The test command sets this after installing
+/// the peers.
+pub fn peers_required() -> bool {
+    std::env::var_os("TERN_REQUIRE_PEERS").is_some()
+}
+
+/// Finds a program on PATH.
+pub fn which(program: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(program))
+            .find(|p| p.is_file())
+    })
+}

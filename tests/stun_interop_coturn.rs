@@ -1,5 +1,8 @@
 //! Interop with a real STUN client: coturn's `turnutils_stunclient`
 //! (Debian package coturn) against `tern stun-server` on loopback.
+// Tests say on stderr when they skip for want of a peer or IPv6.
+#![allow(clippy::print_stderr)]
+
 mod common;
 
 use common::{peers_required, which, TernProcess};

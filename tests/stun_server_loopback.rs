@@ -1,5 +1,8 @@
 //! `tern stun-server` on loopback UDP, queried with Tern's own client code
 //! (tern-stun's `BindingClient` and the `tern stun-query` command).
+// Tests say on stderr when they skip for want of a peer or IPv6.
+#![allow(clippy::print_stderr)]
+
 mod common;
 
 use common::TernProcess;

@@ -43,6 +43,10 @@ pub enum ClientEvent {
     Mapped(SocketAddr),
     /// The server answered with an error code.
     Failed(u16),
+    /// The server's response was unusable: a success response with unknown
+    /// comprehension-required attributes or without a mapped address
+    /// (§6.3.3 counts both as a failed transaction).
+    Invalid,
     /// No answer within the retransmission schedule.
     TimedOut,
 }
@@ -172,12 +176,15 @@ impl BindingClient {
             return false;
         }
         match msg.message_type().class {
+            Class::SuccessResponse if !msg.unknown_comprehension_required().is_empty() => {
+                self.finish(ClientEvent::Invalid)
+            }
             Class::SuccessResponse => {
                 let mapped = msg.xor_mapped_address().or_else(|| msg.mapped_address());
                 match mapped {
                     Some(a) => self.finish(ClientEvent::Mapped(a)),
                     // §6.3.3: a success without a mapped address is a failure.
-                    None => self.finish(ClientEvent::Failed(500)),
+                    None => self.finish(ClientEvent::Invalid),
                 }
             }
             Class::ErrorResponse => {
@@ -268,5 +275,67 @@ mod tests {
         assert_eq!(c.poll_event(), Some(ClientEvent::Mapped(seen_as)));
         assert!(c.is_done());
         assert_eq!(c.poll_timeout(), None);
+    }
+
+    #[test]
+    fn rfc8489_6_3_3_unusable_success_responses_fail_the_transaction() {
+        let now = Instant::now();
+        let local = addr("10.0.0.1:5000");
+        let server = addr("192.0.2.1:3478");
+        let tid = TransactionId([4; 12]);
+        let cases: [&dyn Fn(&mut MessageBuilder<'_>); 2] = [
+            // No mapped address at all.
+            &|_| {},
+            // A mapped address, but also an unknown comprehension-required attribute.
+            &|b| {
+                b.add(&Attribute::XorMappedAddress(addr("203.0.113.1:1")))
+                    .unwrap();
+                b.add_raw(AttrType(0x7F00), b"?").unwrap();
+            },
+        ];
+        for f in cases {
+            let mut c = BindingClient::new(local, server, tid, RetransmitPolicy::default());
+            let mut buf = [0u8; 128];
+            c.poll_transmit(now, &mut buf).unwrap();
+            let mut b = MessageBuilder::new(
+                &mut buf,
+                MessageType::new(Method::BINDING, Class::SuccessResponse),
+                tid,
+            )
+            .unwrap();
+            f(&mut b);
+            let n = b.finish();
+            assert!(c.handle_receive(now, server, local, &buf[..n]));
+            assert_eq!(c.poll_event(), Some(ClientEvent::Invalid));
+        }
+    }
+
+    #[test]
+    fn error_response_reports_its_code() {
+        let now = Instant::now();
+        let local = addr("10.0.0.1:5000");
+        let server = addr("192.0.2.1:3478");
+        let tid = TransactionId([6; 12]);
+        let mut c = BindingClient::new(local, server, tid, RetransmitPolicy::default());
+        let mut buf = [0u8; 128];
+        c.poll_transmit(now, &mut buf).unwrap();
+        let mut b = MessageBuilder::new(
+            &mut buf,
+            MessageType::new(Method::BINDING, Class::ErrorResponse),
+            tid,
+        )
+        .unwrap();
+        b.add(&Attribute::ErrorCode(crate::ErrorCode {
+            code: 420,
+            reason: "Unknown Attribute",
+        }))
+        .unwrap();
+        let n = b.finish();
+        // The wrong transaction id is not this transaction's answer.
+        let mut other = buf;
+        other[8] ^= 1;
+        assert!(!c.handle_receive(now, server, local, &other[..n]));
+        assert!(c.handle_receive(now, server, local, &buf[..n]));
+        assert_eq!(c.poll_event(), Some(ClientEvent::Failed(420)));
     }
 }

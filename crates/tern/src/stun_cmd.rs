@@ -79,6 +79,9 @@ pub fn query(server: SocketAddr, bind: Option<SocketAddr>) -> io::Result<()> {
         ClientEvent::Failed(code) => Err(io::Error::other(format!(
             "server {server} answered with error {code}"
         ))),
+        ClientEvent::Invalid => Err(io::Error::other(format!(
+            "server {server} sent an unusable response"
+        ))),
         ClientEvent::TimedOut => Err(io::Error::new(
             io::ErrorKind::TimedOut,
             format!("no answer from {server}"),

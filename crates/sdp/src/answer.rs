@@ -293,6 +293,13 @@ impl Answerer {
 
     /// Answers a parsed offer.
     pub fn answer(&mut self, offer: &SessionDescription<'_>) -> Result<Answer, Error> {
+        for (i, m) in offer.media.iter().enumerate() {
+            if let Some(mid) = m.mid() {
+                if offer.media.iter().take(i).any(|o| o.mid() == Some(mid)) {
+                    return Err(Error::negotiation(0, "two media sections share a mid"));
+                }
+            }
+        }
         let bundle: Option<Vec<&str>> = offer.bundle_group().map(|g| g.mids().collect());
         let mut plans: Vec<Plan> = Vec::with_capacity(offer.media.len());
         for (index, m) in offer.media.iter().enumerate() {

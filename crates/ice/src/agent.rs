@@ -1303,11 +1303,28 @@ impl Agent {
                 None => self.now,
             }));
         }
-        if self.controlling && !self.cfg.lite && self.nominating.is_none() && !self.has_nominated()
+        if self.controlling
+            && !self.cfg.lite
+            && self.nominating.is_none()
+            && !self.has_nominated()
+            && self
+                .pairs
+                .iter()
+                .any(|p| p.gen == Gen::Current && p.state == PairState::Succeeded)
         {
             at(self.first_valid_at.map(|f| f + self.cfg.nomination_delay));
         }
         t
+    }
+
+    /// Whether a pair of `p`'s foundation is Waiting or In-Progress.
+    fn foundation_busy(&self, p: &Pair) -> bool {
+        self.pairs.iter().any(|q| {
+            q.gen == p.gen
+                && q.local_foundation == p.local_foundation
+                && q.remote_foundation == p.remote_foundation
+                && matches!(q.state, PairState::Waiting | PairState::InProgress)
+        })
     }
 
     fn has_nominated(&self) -> bool {
@@ -1320,9 +1337,15 @@ impl Agent {
         if self.cfg.lite || self.remote.is_none() || self.txs.len() >= self.cfg.max_transactions {
             return false;
         }
-        !self.triggered.is_empty()
+        // Exactly what `start_next_check` could pick, so a deadline in
+        // the past always leads to progress.
+        self.triggered
+            .iter()
+            .any(|(id, _)| self.pair(*id).is_some_and(|p| p.gen == Gen::Current))
             || self.pairs.iter().any(|p| {
-                p.gen == Gen::Current && matches!(p.state, PairState::Waiting | PairState::Frozen)
+                p.gen == Gen::Current
+                    && (p.state == PairState::Waiting
+                        || (p.state == PairState::Frozen && !self.foundation_busy(p)))
             })
     }
 
@@ -1491,13 +1514,7 @@ impl Agent {
                 .pairs
                 .iter()
                 .filter(|p| p.gen == Gen::Current && p.state == PairState::Frozen)
-                .filter(|p| {
-                    !self.pairs.iter().any(|q| {
-                        q.local_foundation == p.local_foundation
-                            && q.remote_foundation == p.remote_foundation
-                            && matches!(q.state, PairState::Waiting | PairState::InProgress)
-                    })
-                })
+                .filter(|p| !self.foundation_busy(p))
                 .max_by_key(|p| p.priority(controlling))
                 .map(|p| (p.id, false));
         }

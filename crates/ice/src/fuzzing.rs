@@ -278,6 +278,8 @@ pub fn ice_inbound(data: &[u8]) {
         for agent in [&mut lite, &mut full] {
             if agent.poll_timeout().is_some_and(|t| t <= now) {
                 agent.handle_timeout(now);
+                // No livelock: a handled deadline never stays due.
+                assert!(agent.poll_timeout().is_none_or(|t| t > now));
             }
         }
         while let Some(t) = full.poll_transmit(&mut out) {

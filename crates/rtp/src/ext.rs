@@ -5,8 +5,8 @@
 //!   [`crate::RtpPacket::new_checked`], or by [`validate`]).
 //! - [`ExtensionWriter`] writes a block into a caller buffer.
 //! - Typed values for the extensions an SFU reads or rewrites, each with the
-//!   URI that names it in SDP `a=extmap` (RFC 8285 §5): [`Mid`] (RFC 8843
-//!   §15), [`Rid`] and [`RepairedRid`] (RFC 8852 §3), [`AbsSendTime`]
+//!   URI that names it in SDP `a=extmap` (RFC 8285 §5): [`Mid`] (RFC 8843 BUNDLE, carried
+//!   as an RFC 7941 SDES item), [`Rid`] and [`RepairedRid`] (RFC 8852 §3), [`AbsSendTime`]
 //!   (webrtc.org abs-send-time), [`TransportSeq`]
 //!   (draft-holmer-rmcat-transport-wide-cc-extensions-01 §2), [`AudioLevel`]
 //!   (RFC 6464 §3) and [`VideoOrientation`] (3GPP TS 26.114 §7.4.5).
@@ -558,7 +558,8 @@ macro_rules! str_ext {
 }
 
 str_ext!(
-    /// The media identification (RFC 8843 §15.2, "sdes:mid"): a non-empty
+    /// The media identification (RFC 8843 BUNDLE MID as an RFC 7941 SDES
+    /// header extension, "sdes:mid"): a non-empty
     /// RFC 4566 token.
     Mid,
     "urn:ietf:params:rtp-hdrext:sdes:mid",

@@ -20,6 +20,7 @@
 use core::fmt;
 
 use crate::syntax::{
+    split1,
     is_ice_char, is_token, is_word, parse_pt, parse_u16, parse_u32, parse_u64, Words,
 };
 
@@ -148,7 +149,7 @@ pub struct Group<'a> {
 impl<'a> Group<'a> {
     /// Parses the value.
     pub fn parse(v: &'a str) -> Result<Self, &'static str> {
-        let (semantics, mids) = v.split_once(' ').unwrap_or((v, ""));
+        let (semantics, mids) = split1(v, b' ').unwrap_or((v, ""));
         if !is_token(semantics) {
             return Err("group: bad semantics");
         }
@@ -252,7 +253,7 @@ pub struct Rtpmap<'a> {
 impl<'a> Rtpmap<'a> {
     /// Parses the value.
     pub fn parse(v: &'a str) -> Result<Self, &'static str> {
-        let (pt, rest) = v.split_once(' ').ok_or("rtpmap: missing encoding")?;
+        let (pt, rest) = split1(v, b' ').ok_or("rtpmap: missing encoding")?;
         let pt = parse_pt(pt).ok_or("rtpmap: payload type not in 0..=127")?;
         let mut parts = rest.split('/');
         let encoding = parts.next().unwrap_or("");
@@ -301,7 +302,7 @@ pub struct Fmtp<'a> {
 impl<'a> Fmtp<'a> {
     /// Parses the value.
     pub fn parse(v: &'a str) -> Result<Self, &'static str> {
-        let (format, params) = v.split_once(' ').unwrap_or((v, ""));
+        let (format, params) = split1(v, b' ').unwrap_or((v, ""));
         if !is_token(format) {
             return Err("fmtp: bad format");
         }
@@ -320,7 +321,7 @@ impl<'a> Fmtp<'a> {
             .split(';')
             .map(str::trim)
             .filter(|p| !p.is_empty())
-            .map(|p| match p.split_once('=') {
+            .map(|p| match split1(p, b'=') {
                 Some((k, v)) => (k.trim(), v.trim()),
                 None => (p, ""),
             })
@@ -377,13 +378,13 @@ pub struct RtcpFb<'a> {
 impl<'a> RtcpFb<'a> {
     /// Parses the value.
     pub fn parse(v: &'a str) -> Result<Self, &'static str> {
-        let (pt, rest) = v.split_once(' ').ok_or("rtcp-fb: missing type")?;
+        let (pt, rest) = split1(v, b' ').ok_or("rtcp-fb: missing type")?;
         let pt = if pt == "*" {
             FbPt::Any
         } else {
             FbPt::Pt(parse_pt(pt).ok_or("rtcp-fb: bad payload type")?)
         };
-        let (kind, param) = match rest.split_once(' ') {
+        let (kind, param) = match split1(rest, b' ') {
             Some((k, p)) => (k, Some(p)),
             None => (rest, None),
         };
@@ -433,8 +434,8 @@ pub struct Extmap<'a> {
 impl<'a> Extmap<'a> {
     /// Parses the value.
     pub fn parse(v: &'a str) -> Result<Self, &'static str> {
-        let (id_dir, rest) = v.split_once(' ').ok_or("extmap: missing URI")?;
-        let (id, direction) = match id_dir.split_once('/') {
+        let (id_dir, rest) = split1(v, b' ').ok_or("extmap: missing URI")?;
+        let (id, direction) = match split1(id_dir, b'/') {
             Some((id, d)) => (
                 id,
                 Some(Direction::from_name(d).ok_or("extmap: bad direction")?),
@@ -445,7 +446,7 @@ impl<'a> Extmap<'a> {
         if !matches!(id, 1..=255 | 4096..=4351) {
             return Err("extmap: id out of range");
         }
-        let (uri, attributes) = match rest.split_once(' ') {
+        let (uri, attributes) = match split1(rest, b' ') {
             Some((u, a)) => (u, Some(a)),
             None => (rest, None),
         };
@@ -492,9 +493,9 @@ pub struct Ssrc<'a> {
 impl<'a> Ssrc<'a> {
     /// Parses the value.
     pub fn parse(v: &'a str) -> Result<Self, &'static str> {
-        let (ssrc, rest) = v.split_once(' ').ok_or("ssrc: missing attribute")?;
+        let (ssrc, rest) = split1(v, b' ').ok_or("ssrc: missing attribute")?;
         let ssrc = parse_u32(ssrc).ok_or("ssrc: bad SSRC")?;
-        let (attribute, value) = match rest.split_once(':') {
+        let (attribute, value) = match split1(rest, b':') {
             Some((a, v)) => (a, Some(v)),
             None => (rest, None),
         };
@@ -531,7 +532,7 @@ pub struct SsrcGroup<'a> {
 impl<'a> SsrcGroup<'a> {
     /// Parses the value.
     pub fn parse(v: &'a str) -> Result<Self, &'static str> {
-        let (semantics, ssrcs) = v.split_once(' ').ok_or("ssrc-group: no SSRCs")?;
+        let (semantics, ssrcs) = split1(v, b' ').ok_or("ssrc-group: no SSRCs")?;
         if !is_token(semantics) {
             return Err("ssrc-group: bad semantics");
         }
@@ -621,7 +622,7 @@ impl<'a> Rid<'a> {
                 return Err("rid: bad restriction list");
             }
             for item in p.split(';') {
-                let (k, val) = item.split_once('=').unwrap_or((item, ""));
+                let (k, val) = split1(item, b'=').unwrap_or((item, ""));
                 if !is_token(k) {
                     return Err("rid: bad restriction name");
                 }
@@ -644,7 +645,7 @@ impl<'a> Rid<'a> {
             .unwrap_or("")
             .split(';')
             .filter(|p| !p.is_empty())
-            .map(|p| p.split_once('=').unwrap_or((p, "")))
+            .map(|p| split1(p, b'=').unwrap_or((p, "")))
     }
 
     /// The payload types of the `pt=` restriction, if any.
@@ -1064,7 +1065,7 @@ pub struct Fingerprint<'a> {
 impl<'a> Fingerprint<'a> {
     /// Parses the value.
     pub fn parse(v: &'a str) -> Result<Self, &'static str> {
-        let (algorithm, value) = v.split_once(' ').ok_or("fingerprint: missing value")?;
+        let (algorithm, value) = split1(v, b' ').ok_or("fingerprint: missing value")?;
         if !is_token(algorithm) {
             return Err("fingerprint: bad hash function");
         }
@@ -1213,67 +1214,81 @@ impl<'a> AttributeValue<'a> {
     /// [`AttributeValue::Other`], known ones with a broken value an error.
     pub fn parse(name: &'a str, value: Option<&'a str>) -> Result<Self, &'static str> {
         use AttributeValue as A;
-        if let Some(d) = Direction::from_name(name) {
-            return flag(value, A::Direction(d));
-        }
-        match name {
-            "bundle-only" => return flag(value, A::BundleOnly),
-            "extmap-allow-mixed" => return flag(value, A::ExtmapAllowMixed),
-            "ice-lite" => return flag(value, A::IceLite),
-            "end-of-candidates" => return flag(value, A::EndOfCandidates),
-            "rtcp-mux" => return flag(value, A::RtcpMux),
-            "rtcp-mux-only" => return flag(value, A::RtcpMuxOnly),
-            "rtcp-rsize" => return flag(value, A::RtcpRsize),
-            _ => {}
-        }
-        let known = matches!(
-            name,
-            "group"
-                | "mid"
-                | "msid"
-                | "rtpmap"
-                | "fmtp"
-                | "rtcp-fb"
-                | "extmap"
-                | "ssrc"
-                | "ssrc-group"
-                | "rid"
-                | "simulcast"
-                | "ice-ufrag"
-                | "ice-pwd"
-                | "ice-options"
-                | "candidate"
-                | "fingerprint"
-                | "setup"
-                | "rtcp"
-                | "sctp-port"
-                | "max-message-size"
-        );
-        if !known {
+        let v = || value.ok_or("value attribute is missing its value");
+        // Narrow to the one known name this could be by length and first
+        // byte, so at most one string comparison runs per attribute.
+        let known = match (name.len(), name.as_bytes().first()) {
+            (9, Some(b'c')) => "candidate",
+            (6, Some(b'r')) => "rtpmap",
+            (7, Some(b'r')) => "rtcp-fb",
+            (4, Some(b'f')) => "fmtp",
+            (6, Some(b'e')) => "extmap",
+            (4, Some(b's')) => "ssrc",
+            (10, Some(b's')) => "ssrc-group",
+            (3, Some(b'm')) => "mid",
+            (4, Some(b'm')) => "msid",
+            (5, Some(b'g')) => "group",
+            (3, Some(b'r')) => "rid",
+            (9, Some(b's')) if name.as_bytes().get(1) == Some(&b'c') => "sctp-port",
+            (9, Some(b's')) => "simulcast",
+            (9, Some(b'i')) => "ice-ufrag",
+            (7, Some(b'i')) => "ice-pwd",
+            (11, Some(b'i')) => "ice-options",
+            (11, Some(b'f')) => "fingerprint",
+            (5, Some(b's')) => "setup",
+            (4, Some(b'r')) => "rtcp",
+            (16, Some(b'm')) => "max-message-size",
+            (8, Some(b's')) if name.as_bytes().get(4) == Some(&b'r') => "sendrecv",
+            (8, Some(b's')) => "sendonly",
+            (8, Some(b'r')) if name.as_bytes().get(4) == Some(&b'-') => "rtcp-mux",
+            (8, Some(b'r')) => "recvonly",
+            (8, Some(b'i')) if name.as_bytes().get(1) == Some(&b'n') => "inactive",
+            (8, Some(b'i')) => "ice-lite",
+            (10, Some(b'r')) => "rtcp-rsize",
+            (13, Some(b'r')) => "rtcp-mux-only",
+            (11, Some(b'b')) => "bundle-only",
+            (18, Some(b'e')) => "extmap-allow-mixed",
+            (17, Some(b'e')) => "end-of-candidates",
+            _ => return Ok(A::Other(name, value)),
+        };
+        if name != known {
             return Ok(A::Other(name, value));
         }
-        let v = value.ok_or("value attribute is missing its value")?;
-        Ok(match name {
-            "group" => A::Group(Group::parse(v)?),
-            "mid" => A::Mid(parse_mid(v)?),
-            "msid" => A::Msid(Msid::parse(v)?),
-            "rtpmap" => A::Rtpmap(Rtpmap::parse(v)?),
-            "fmtp" => A::Fmtp(Fmtp::parse(v)?),
-            "rtcp-fb" => A::RtcpFb(RtcpFb::parse(v)?),
-            "extmap" => A::Extmap(Extmap::parse(v)?),
-            "ssrc" => A::Ssrc(Ssrc::parse(v)?),
-            "ssrc-group" => A::SsrcGroup(SsrcGroup::parse(v)?),
-            "rid" => A::Rid(Rid::parse(v)?),
-            "simulcast" => A::Simulcast(Simulcast::parse(v)?),
-            "ice-ufrag" => A::IceUfrag(parse_ice_ufrag(v)?),
-            "ice-pwd" => A::IcePwd(parse_ice_pwd(v)?),
-            "ice-options" => A::IceOptions(parse_ice_options(v)?),
-            "candidate" => A::Candidate(Candidate::parse(v)?),
-            "fingerprint" => A::Fingerprint(Fingerprint::parse(v)?),
-            "setup" => A::Setup(Setup::parse(v)?),
-            "rtcp" => A::Rtcp(Rtcp::parse(v)?),
-            "sctp-port" => A::SctpPort(parse_u16(v).ok_or("sctp-port: bad port")?),
-            _ => A::MaxMessageSize(parse_u64(v).ok_or("max-message-size: bad size")?),
+        Ok(match known {
+            "candidate" => A::Candidate(Candidate::parse(v()?)?),
+            "rtpmap" => A::Rtpmap(Rtpmap::parse(v()?)?),
+            "rtcp-fb" => A::RtcpFb(RtcpFb::parse(v()?)?),
+            "fmtp" => A::Fmtp(Fmtp::parse(v()?)?),
+            "extmap" => A::Extmap(Extmap::parse(v()?)?),
+            "ssrc" => A::Ssrc(Ssrc::parse(v()?)?),
+            "ssrc-group" => A::SsrcGroup(SsrcGroup::parse(v()?)?),
+            "mid" => A::Mid(parse_mid(v()?)?),
+            "msid" => A::Msid(Msid::parse(v()?)?),
+            "group" => A::Group(Group::parse(v()?)?),
+            "rid" => A::Rid(Rid::parse(v()?)?),
+            "simulcast" => A::Simulcast(Simulcast::parse(v()?)?),
+            "ice-ufrag" => A::IceUfrag(parse_ice_ufrag(v()?)?),
+            "ice-pwd" => A::IcePwd(parse_ice_pwd(v()?)?),
+            "ice-options" => A::IceOptions(parse_ice_options(v()?)?),
+            "fingerprint" => A::Fingerprint(Fingerprint::parse(v()?)?),
+            "setup" => A::Setup(Setup::parse(v()?)?),
+            "rtcp" => A::Rtcp(Rtcp::parse(v()?)?),
+            "sctp-port" => A::SctpPort(parse_u16(v()?).ok_or("sctp-port: bad port")?),
+            "max-message-size" => {
+                A::MaxMessageSize(parse_u64(v()?).ok_or("max-message-size: bad size")?)
+            }
+            "sendrecv" => flag(value, A::Direction(Direction::SendRecv))?,
+            "sendonly" => flag(value, A::Direction(Direction::SendOnly))?,
+            "recvonly" => flag(value, A::Direction(Direction::RecvOnly))?,
+            "inactive" => flag(value, A::Direction(Direction::Inactive))?,
+            "rtcp-mux" => flag(value, A::RtcpMux)?,
+            "rtcp-rsize" => flag(value, A::RtcpRsize)?,
+            "rtcp-mux-only" => flag(value, A::RtcpMuxOnly)?,
+            "bundle-only" => flag(value, A::BundleOnly)?,
+            "extmap-allow-mixed" => flag(value, A::ExtmapAllowMixed)?,
+            "ice-lite" => flag(value, A::IceLite)?,
+            "end-of-candidates" => flag(value, A::EndOfCandidates)?,
+            _ => A::Other(name, value),
         })
     }
 }
@@ -1404,6 +1419,52 @@ mod tests {
         );
         assert!(AttributeValue::parse("ice-ufrag", Some("abc")).is_err());
         assert!(AttributeValue::parse("ice-pwd", Some("short")).is_err());
+    }
+
+    #[test]
+    fn every_known_name_is_dispatched() {
+        let cases: [(&str, Option<&str>); 31] = [
+            ("candidate", Some("1 1 udp 1 192.0.2.1 9 typ host")),
+            ("rtpmap", Some("96 VP8/90000")),
+            ("rtcp-fb", Some("96 nack")),
+            ("fmtp", Some("96 x=1")),
+            ("extmap", Some("1 urn:x")),
+            ("ssrc", Some("1 cname:x")),
+            ("ssrc-group", Some("FID 1 2")),
+            ("mid", Some("0")),
+            ("msid", Some("s t")),
+            ("group", Some("BUNDLE 0")),
+            ("rid", Some("h send")),
+            ("simulcast", Some("send h")),
+            ("ice-ufrag", Some("abcd")),
+            ("ice-pwd", Some("abcdefghijklmnopqrstuv")),
+            ("ice-options", Some("trickle")),
+            ("fingerprint", Some("sha-256 AB")),
+            ("setup", Some("active")),
+            ("rtcp", Some("9")),
+            ("sctp-port", Some("5000")),
+            ("max-message-size", Some("1")),
+            ("sendrecv", None),
+            ("sendonly", None),
+            ("recvonly", None),
+            ("inactive", None),
+            ("rtcp-mux", None),
+            ("rtcp-rsize", None),
+            ("rtcp-mux-only", None),
+            ("bundle-only", None),
+            ("extmap-allow-mixed", None),
+            ("ice-lite", None),
+            ("end-of-candidates", None),
+        ];
+        for (name, value) in cases {
+            let t = AttributeValue::parse(name, value).unwrap();
+            assert!(!matches!(t, AttributeValue::Other(..)), "{name}");
+            // A near miss of the same length and first letter is not typed.
+            let mut near = name.to_owned();
+            near.pop();
+            near.push('~');
+            assert!(matches!(AttributeValue::parse(&near, value), Ok(AttributeValue::Other(..))));
+        }
     }
 
     #[test]

@@ -19,7 +19,8 @@ use crate::limits::{
     MAX_ATTRIBUTES_PER_SECTION, MAX_CANDIDATES_PER_SECTION, MAX_LINE_LEN, MAX_MEDIA_SECTIONS,
     MAX_SDP_LEN,
 };
-use crate::syntax::{is_token, is_word, parse_u16, parse_u64, push_u64, Words};
+use crate::syntax::{
+    split1,is_token, is_word, parse_u16, parse_u64, push_u64, Words};
 
 /// `o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>`
 /// (RFC 8866 section 5.2).
@@ -746,11 +747,9 @@ fn order(cur: &mut u8, rank: u8, repeatable: bool, n: u32) -> Result<(), Error> 
     Ok(())
 }
 
-fn free_text(v: &str, n: u32) -> Result<&str, Error> {
-    // RFC 8866 `text`: any byte but NUL, CR, LF (CR and LF are already gone).
-    if v.bytes().any(|b| b == 0) {
-        return Err(Error::syntax(n, "NUL in text"));
-    }
+/// RFC 8866 `text`: any byte but NUL, CR, LF; the line scanner already
+/// rejected all three, so every line value is valid text.
+fn free_text(v: &str, _n: u32) -> Result<&str, Error> {
     Ok(v)
 }
 
@@ -774,8 +773,7 @@ fn parse_connection(v: &str, n: u32) -> Result<Connection<'_>, Error> {
 }
 
 fn parse_bandwidth(v: &str, n: u32) -> Result<Bandwidth<'_>, Error> {
-    let (t, bw) = v
-        .split_once(':')
+    let (t, bw) = split1(v, b':')
         .ok_or(Error::syntax(n, "b=: expected <bwtype>:<bandwidth>"))?;
     if !is_token(t) {
         return Err(Error::syntax(n, "b=: bad bandwidth type"));
@@ -809,22 +807,22 @@ fn check_time_words(v: &str, n: u32, signed: bool, reason: &'static str) -> Resu
     Ok(())
 }
 
-fn parse_attribute(v: &str, n: u32) -> Result<Attribute<'_>, Error> {
-    let (name, value) = match v.split_once(':') {
+fn parse_attribute(v: &str, n: u32) -> Result<(Attribute<'_>, bool), Error> {
+    let (name, value) = match split1(v, b':') {
         Some((k, val)) => (k, Some(val)),
         None => (v, None),
     };
     if !is_token(name) {
         return Err(Error::syntax(n, "a=: bad attribute name"));
     }
-    if let Some(val) = value {
-        free_text(val, n)?;
-    }
-    AttributeValue::parse(name, value).map_err(|r| Error::syntax(n, r))?;
-    Ok(Attribute {
-        name: Cow::Borrowed(name),
-        value: value.map(Cow::Borrowed),
-    })
+    let typed = AttributeValue::parse(name, value).map_err(|r| Error::syntax(n, r))?;
+    Ok((
+        Attribute {
+            name: Cow::Borrowed(name),
+            value: value.map(Cow::Borrowed),
+        },
+        matches!(typed, AttributeValue::Candidate(_)),
+    ))
 }
 
 fn push_attribute<'a>(
@@ -836,8 +834,8 @@ fn push_attribute<'a>(
     if attrs.len() >= MAX_ATTRIBUTES_PER_SECTION {
         return Err(Error::limit(n, "too many attributes in one section"));
     }
-    let a = parse_attribute(v, n)?;
-    if a.name == "candidate" {
+    let (a, is_candidate) = parse_attribute(v, n)?;
+    if is_candidate {
         *candidates += 1;
         if *candidates > MAX_CANDIDATES_PER_SECTION {
             return Err(Error::limit(n, "too many candidates in one section"));
@@ -862,7 +860,7 @@ fn parse_media(v: &str, n: u32) -> Result<Media<'_>, Error> {
     if !is_token(kind) {
         return Err(Error::syntax(n, "m=: bad media type"));
     }
-    let (port, port_count) = match port.split_once('/') {
+    let (port, port_count) = match split1(port, b'/') {
         Some((p, c)) => (
             p,
             Some(parse_u16(c).ok_or(Error::syntax(n, "m=: bad port count"))?),
@@ -894,7 +892,7 @@ fn parse_media(v: &str, n: u32) -> Result<Media<'_>, Error> {
         connections: Vec::new(),
         bandwidths: Vec::new(),
         key: None,
-        attributes: Vec::new(),
+        attributes: Vec::with_capacity(32),
     })
 }
 
@@ -902,18 +900,33 @@ impl<'a> Parser<'a> {
     /// The next line without its ending, or `None` at the end. Blank lines are
     /// only allowed at the very end.
     fn next_line(&mut self) -> Result<Option<(u32, u8, &'a str)>, Error> {
-        let rest = self.text.get(self.pos..).unwrap_or("");
-        if rest.is_empty() {
+        let bytes = self.text.as_bytes();
+        let start = self.pos;
+        if start >= bytes.len() {
             return Ok(None);
         }
-        let (raw, consumed) = match rest.find('\n') {
-            Some(i) => (rest.get(..i).unwrap_or(""), i + 1),
-            None => (rest, rest.len()),
-        };
-        self.pos += consumed;
         self.line_no += 1;
         let n = self.line_no;
-        let l = raw.strip_suffix('\r').unwrap_or(raw);
+        // Find the line end with memchr, then one branch-free (vectorizable)
+        // pass rejects NUL and bare CR (RFC 8866 `text` excludes NUL, CR, LF).
+        let rest = self.text.get(start..).unwrap_or("");
+        let (mut end, next) = match rest.find('\n') {
+            Some(i) => (start + i, start + i + 1),
+            None => (bytes.len(), bytes.len()),
+        };
+        if end > start && bytes.get(end - 1) == Some(&b'\r') {
+            end -= 1;
+        }
+        self.pos = next;
+        let body = bytes.get(start..end).unwrap_or(&[]);
+        if body.iter().fold(false, |bad, &b| bad | (b == 0) | (b == b'\r')) {
+            return Err(if body.contains(&0) {
+                Error::syntax(n, "NUL in a line")
+            } else {
+                Error::syntax(n, "bare CR inside a line")
+            });
+        }
+        let l = self.text.get(start..end).unwrap_or("");
         if l.is_empty() {
             let tail = self.text.get(self.pos..).unwrap_or("");
             if tail.bytes().all(|b| b == b'\r' || b == b'\n') {
@@ -924,9 +937,6 @@ impl<'a> Parser<'a> {
         }
         if l.len() > MAX_LINE_LEN {
             return Err(Error::limit(n, "line longer than the cap"));
-        }
-        if l.contains('\r') {
-            return Err(Error::syntax(n, "bare CR inside a line"));
         }
         let b = l.as_bytes();
         match (b.first(), b.get(1)) {

@@ -20,8 +20,7 @@
 use core::fmt;
 
 use crate::syntax::{
-    split1,
-    is_ice_char, is_token, is_word, parse_pt, parse_u16, parse_u32, parse_u64, Words,
+    is_ice_char, is_token, is_word, parse_pt, parse_u16, parse_u32, parse_u64, split1, Words,
 };
 
 /// Media direction (RFC 8866 section 6.7, RFC 3264 section 6).
@@ -1463,7 +1462,10 @@ mod tests {
             let mut near = name.to_owned();
             near.pop();
             near.push('~');
-            assert!(matches!(AttributeValue::parse(&near, value), Ok(AttributeValue::Other(..))));
+            assert!(matches!(
+                AttributeValue::parse(&near, value),
+                Ok(AttributeValue::Other(..))
+            ));
         }
     }
 

@@ -19,8 +19,7 @@ use crate::limits::{
     MAX_ATTRIBUTES_PER_SECTION, MAX_CANDIDATES_PER_SECTION, MAX_LINE_LEN, MAX_MEDIA_SECTIONS,
     MAX_SDP_LEN,
 };
-use crate::syntax::{
-    split1,is_token, is_word, parse_u16, parse_u64, push_u64, Words};
+use crate::syntax::{is_token, is_word, parse_u16, parse_u64, push_u64, split1, Words};
 
 /// `o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>`
 /// (RFC 8866 section 5.2).
@@ -773,8 +772,7 @@ fn parse_connection(v: &str, n: u32) -> Result<Connection<'_>, Error> {
 }
 
 fn parse_bandwidth(v: &str, n: u32) -> Result<Bandwidth<'_>, Error> {
-    let (t, bw) = split1(v, b':')
-        .ok_or(Error::syntax(n, "b=: expected <bwtype>:<bandwidth>"))?;
+    let (t, bw) = split1(v, b':').ok_or(Error::syntax(n, "b=: expected <bwtype>:<bandwidth>"))?;
     if !is_token(t) {
         return Err(Error::syntax(n, "b=: bad bandwidth type"));
     }
@@ -919,7 +917,10 @@ impl<'a> Parser<'a> {
         }
         self.pos = next;
         let body = bytes.get(start..end).unwrap_or(&[]);
-        if body.iter().fold(false, |bad, &b| bad | (b == 0) | (b == b'\r')) {
+        if body
+            .iter()
+            .fold(false, |bad, &b| bad | (b == 0) | (b == b'\r'))
+        {
             return Err(if body.contains(&0) {
                 Error::syntax(n, "NUL in a line")
             } else {

@@ -200,6 +200,11 @@ pub fn rtp_header_ext(data: &[u8]) {
     };
     let body = &body[..body.len() / 4 * 4];
     let valid = ext::validate(form, body).is_ok();
+    assert_eq!(
+        ext::validate_by_walking(form, body),
+        ext::validate(form, body),
+        "fast validation disagrees"
+    );
     let elems: Vec<_> = ExtensionIter::new(form, body).collect();
 
     // The same block inside a packet is accepted exactly when valid.
@@ -316,7 +321,7 @@ fn describe(p: &RtcpPacket<'_>) -> String {
             x.bps(),
             x.ssrcs().collect::<Vec<_>>()
         ),
-        RtcpPacket::Twcc(x) => write!(s, "{}", describe_twcc(x)),
+        RtcpPacket::Twcc(x) => write!(s, "{:?}", describe_twcc(x)),
         RtcpPacket::Feedback(x) => write!(
             s,
             "FB {} {} {} {} {:?}",
@@ -331,16 +336,21 @@ fn describe(p: &RtcpPacket<'_>) -> String {
     s
 }
 
-fn describe_twcc(x: &Twcc<&[u8]>) -> String {
-    format!(
-        "TWCC {} {} {} {} {} {} {:?}",
-        x.sender_ssrc(),
-        x.media_ssrc(),
-        x.base_seq(),
-        x.status_count(),
-        x.reference_time(),
-        x.fb_count(),
-        x.statuses().collect::<Vec<_>>()
+/// Every TWCC field and status, for comparison (a `Vec`, not a string: a
+/// feedback can report 65535 packets).
+type TwccDigest = ((Ssrc, Ssrc, u16, u16, i32, u8), Vec<(u16, Status)>);
+
+fn describe_twcc(x: &Twcc<&[u8]>) -> TwccDigest {
+    (
+        (
+            x.sender_ssrc(),
+            x.media_ssrc(),
+            x.base_seq(),
+            x.status_count(),
+            x.reference_time(),
+            x.fb_count(),
+        ),
+        x.statuses().collect(),
     )
 }
 

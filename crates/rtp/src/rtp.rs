@@ -234,6 +234,21 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
         self.b().len() - self.payload_end
     }
 
+    /// Copies the packet into `buf` (e.g. a subscriber's send buffer) and
+    /// returns a writable view over the copy, without validating it again:
+    /// the per-subscriber step of an SFU before the in-place setters.
+    pub fn copy_into<'b>(&self, buf: &'b mut [u8]) -> Result<RtpPacket<&'b mut [u8]>, Error> {
+        let src = self.b();
+        need(buf, src.len())?;
+        let dst = buf.get_mut(..src.len()).unwrap_or(&mut []);
+        dst.copy_from_slice(src);
+        Ok(RtpPacket {
+            buffer: dst,
+            header_len: self.header_len,
+            payload_end: self.payload_end,
+        })
+    }
+
     /// A builder that writes this packet again (same header fields, CSRCs,
     /// extension block bytes, payload and padding length).
     pub fn to_builder(&self) -> RtpBuilder<'_> {
@@ -797,6 +812,29 @@ pub(crate) mod tests {
         let mut p = RtpPacket::new_checked(&mut v2[..]).unwrap();
         p.set_marker(false);
         assert_eq!(v2[1], 100);
+    }
+
+    #[test]
+    fn copy_into_gives_a_writable_view() {
+        let p = RtpPacket::new_checked(FULL).unwrap();
+        let mut out = [0u8; 64];
+        let mut q = p.copy_into(&mut out).unwrap();
+        q.set_ssrc(Ssrc(5));
+        assert_eq!(q.payload(), p.payload());
+        assert_eq!(q.extension(3), p.extension(3));
+        let n = FULL.len();
+        let r = RtpPacket::new_checked(&out[..n]).unwrap();
+        assert_eq!(
+            (r.ssrc(), r.header_len(), r.padding_len()),
+            (Ssrc(5), 36, 3)
+        );
+        assert!(matches!(
+            p.copy_into(&mut [0u8; 10]),
+            Err(Error::BufferTooSmall {
+                needed: 42,
+                available: 10
+            })
+        ));
     }
 
     #[test]

@@ -46,6 +46,9 @@ fn rtp_parse_rewrite_and_build_allocate_nothing() {
         }
         sum += p.csrcs().map(|c| u64::from(c.0)).sum::<u64>();
         assert!(sum > 0 && p.payload().len() == 1200);
+        let mut copy = [0u8; 1500];
+        let c = p.copy_into(&mut copy).unwrap();
+        assert_eq!(c.ssrc(), p.ssrc());
         let mut q = RtpPacket::new_checked(&mut buf[..n]).unwrap();
         q.set_ssrc(Ssrc(9));
         q.set_sequence_number(10);

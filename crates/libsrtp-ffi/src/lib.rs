@@ -57,7 +57,8 @@ extern "C" {
     fn srtp_unprotect(ctx: *mut c_void, hdr: *mut c_void, len: *mut c_int) -> c_int;
     fn srtp_protect_rtcp(ctx: *mut c_void, hdr: *mut c_void, len: *mut c_int) -> c_int;
     fn srtp_unprotect_rtcp(ctx: *mut c_void, hdr: *mut c_void, len: *mut c_int) -> c_int;
-    fn srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(p: *mut CryptoPolicy);
+    // `srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80` is a macro for this.
+    fn srtp_crypto_policy_set_rtp_default(p: *mut CryptoPolicy);
     fn srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(p: *mut CryptoPolicy);
     fn srtp_crypto_policy_set_aes_gcm_128_16_auth(p: *mut CryptoPolicy);
     fn srtp_crypto_policy_set_aes_gcm_256_16_auth(p: *mut CryptoPolicy);
@@ -120,12 +121,12 @@ impl Session {
         unsafe {
             match suite {
                 Suite::AesCm128HmacSha1_80 => {
-                    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&mut rtp);
-                    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&mut rtcp);
+                    srtp_crypto_policy_set_rtp_default(&mut rtp);
+                    srtp_crypto_policy_set_rtp_default(&mut rtcp);
                 }
                 Suite::AesCm128HmacSha1_32 => {
                     srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&mut rtp);
-                    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&mut rtcp);
+                    srtp_crypto_policy_set_rtp_default(&mut rtcp);
                 }
                 Suite::AeadAes128Gcm => {
                     srtp_crypto_policy_set_aes_gcm_128_16_auth(&mut rtp);
@@ -140,7 +141,14 @@ impl Session {
         let mut key = [0u8; 64];
         key[..want].copy_from_slice(key_and_salt);
         let policy = Policy {
-            ssrc: SsrcSpec { kind: if direction == Direction::Outbound { 3 } else { 2 }, value: 0 },
+            ssrc: SsrcSpec {
+                kind: if direction == Direction::Outbound {
+                    3
+                } else {
+                    2
+                },
+                value: 0,
+            },
             rtp,
             rtcp,
             key: key.as_mut_ptr(),

@@ -36,7 +36,10 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { max_streams: 1024, accept_new_ssrcs: true }
+        Self {
+            max_streams: 1024,
+            accept_new_ssrcs: true,
+        }
     }
 }
 
@@ -78,7 +81,11 @@ type StreamTable = HashMap<u32, Stream, BuildHasherDefault<SsrcHasher>>;
 /// Session keys for one of RTP or RTCP.
 enum Keys {
     /// AES-CM + HMAC-SHA1: cipher, MAC, 14-byte session salt.
-    Cm { cipher: AesCm, mac: HmacSha1, salt: [u8; 14] },
+    Cm {
+        cipher: AesCm,
+        mac: HmacSha1,
+        salt: [u8; 14],
+    },
     /// AES-GCM: AEAD and 12-byte session salt.
     Gcm { aead: Gcm, salt: [u8; 12] },
 }
@@ -86,14 +93,27 @@ enum Keys {
 impl Keys {
     fn from_parts(profile: Profile, key: &[u8], salt: &[u8], auth: &[u8]) -> Result<Self, Error> {
         if key.len() != profile.master_key_len() {
-            return Err(Error::ApiMisuse("session key length does not match the profile"));
+            return Err(Error::ApiMisuse(
+                "session key length does not match the profile",
+            ));
         }
         if profile.is_aead() {
-            let salt: [u8; 12] = salt.try_into().map_err(|_| Error::ApiMisuse("GCM session salt is 12 bytes"))?;
-            Ok(Keys::Gcm { aead: Gcm::new(key)?, salt })
+            let salt: [u8; 12] = salt
+                .try_into()
+                .map_err(|_| Error::ApiMisuse("GCM session salt is 12 bytes"))?;
+            Ok(Keys::Gcm {
+                aead: Gcm::new(key)?,
+                salt,
+            })
         } else {
-            let salt: [u8; 14] = salt.try_into().map_err(|_| Error::ApiMisuse("AES-CM session salt is 14 bytes"))?;
-            Ok(Keys::Cm { cipher: AesCm::new(key)?, mac: HmacSha1::new(auth), salt })
+            let salt: [u8; 14] = salt
+                .try_into()
+                .map_err(|_| Error::ApiMisuse("AES-CM session salt is 14 bytes"))?;
+            Ok(Keys::Cm {
+                cipher: AesCm::new(key)?,
+                mac: HmacSha1::new(auth),
+                salt,
+            })
         }
     }
 
@@ -111,13 +131,20 @@ impl Keys {
         if p.is_aead() {
             let mut salt = [0u8; 12];
             derive(&kdf, master.salt(), ls, &mut salt);
-            Ok(Keys::Gcm { aead: Gcm::new(key)?, salt })
+            Ok(Keys::Gcm {
+                aead: Gcm::new(key)?,
+                salt,
+            })
         } else {
             let mut auth = [0u8; 20];
             derive(&kdf, master.salt(), la, &mut auth);
             let mut salt = [0u8; 14];
             derive(&kdf, master.salt(), ls, &mut salt);
-            Ok(Keys::Cm { cipher: AesCm::new(key)?, mac: HmacSha1::new(&auth), salt })
+            Ok(Keys::Cm {
+                cipher: AesCm::new(key)?,
+                mac: HmacSha1::new(&auth),
+                salt,
+            })
         }
     }
 }
@@ -275,7 +302,10 @@ impl Context {
 
     /// The rollover counter last used to send on `ssrc`, if any.
     pub fn tx_roc(&self, ssrc: Ssrc) -> Option<u32> {
-        self.streams.get(&ssrc.0)?.tx_highest.map(|i| (i >> 16) as u32)
+        self.streams
+            .get(&ssrc.0)?
+            .tx_highest
+            .map(|i| (i >> 16) as u32)
     }
 
     /// The highest SRTP index authenticated from `ssrc`, if any.
@@ -302,6 +332,17 @@ impl Context {
         self.add_ssrc(ssrc)?;
         if let Some(s) = self.streams.get_mut(&ssrc.0) {
             s.tx_highest = Some(u64::from(roc) << 16 | u64::from(seq));
+        }
+        Ok(())
+    }
+
+    /// Tell the receiver the ROC and a recent sequence number of `ssrc`
+    /// (RFC 3711 §3.3.1: a receiver joining late learns the ROC by
+    /// signalling). The window starts there, empty.
+    pub fn set_rx_roc(&mut self, ssrc: Ssrc, roc: u32, seq: u16) -> Result<(), Error> {
+        self.add_ssrc(ssrc)?;
+        if let Some(s) = self.streams.get_mut(&ssrc.0) {
+            s.rx_rtp = ReplayWindow::starting_at(u64::from(roc) << 16 | u64::from(seq));
         }
         Ok(())
     }
@@ -472,13 +513,19 @@ impl Context {
             .len()
             .checked_sub(overhead)
             .filter(|&l| l >= 8)
-            .ok_or(Error::Malformed("shorter than an RTCP header plus index and tag"))?;
+            .ok_or(Error::Malformed(
+                "shorter than an RTCP header plus index and tag",
+            ))?;
         if buf[0] >> 6 != 2 {
             return Err(Error::Malformed("RTCP version is not 2"));
         }
         let ssrc = ssrc_at(buf, 4);
         let mut stream = self.rx_stream(ssrc)?;
-        let e_at = if self.profile.is_aead() { buf.len() - 4 } else { len };
+        let e_at = if self.profile.is_aead() {
+            buf.len() - 4
+        } else {
+            len
+        };
         let e_index = [buf[e_at], buf[e_at + 1], buf[e_at + 2], buf[e_at + 3]];
         let word = u32::from_be_bytes(e_index);
         let encrypted = word & 0x8000_0000 != 0;

@@ -42,11 +42,13 @@ impl AesCm {
     pub(crate) fn apply(&self, iv: &[u8; 16], data: &mut [u8]) {
         match self {
             AesCm::Aes128(k) => {
-                let mut c = Ctr::<aes::Aes128>::from_core(CtrCore::inner_iv_init(k.clone(), iv.into()));
+                let mut c =
+                    Ctr::<aes::Aes128>::from_core(CtrCore::inner_iv_init(k.clone(), iv.into()));
                 c.apply_keystream(data);
             }
             AesCm::Aes256(k) => {
-                let mut c = Ctr::<aes::Aes256>::from_core(CtrCore::inner_iv_init(k.clone(), iv.into()));
+                let mut c =
+                    Ctr::<aes::Aes256>::from_core(CtrCore::inner_iv_init(k.clone(), iv.into()));
                 c.apply_keystream(data);
             }
         }
@@ -99,13 +101,19 @@ impl Gcm {
             32 => &ring::aead::AES_256_GCM,
             _ => return Err(Error::ApiMisuse("AES-GCM key length")),
         };
-        let k = ring::aead::UnboundKey::new(alg, key).map_err(|_| Error::ApiMisuse("AES-GCM key"))?;
+        let k =
+            ring::aead::UnboundKey::new(alg, key).map_err(|_| Error::ApiMisuse("AES-GCM key"))?;
         Ok(Gcm(ring::aead::LessSafeKey::new(k)))
     }
 
     /// Encrypt `data` in place; returns the tag.
     #[inline]
-    pub(crate) fn seal(&self, iv: [u8; 12], aad: &[u8], data: &mut [u8]) -> Result<[u8; 16], Error> {
+    pub(crate) fn seal(
+        &self,
+        iv: [u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+    ) -> Result<[u8; 16], Error> {
         let nonce = ring::aead::Nonce::assume_unique_for_key(iv);
         let tag = self
             .0
@@ -119,7 +127,13 @@ impl Gcm {
     /// Verify `tag` and decrypt `data` in place (tag compared in constant
     /// time by ring). On failure `data` is left unspecified.
     #[inline]
-    pub(crate) fn open(&self, iv: [u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8]) -> Result<(), Error> {
+    pub(crate) fn open(
+        &self,
+        iv: [u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &[u8],
+    ) -> Result<(), Error> {
         let nonce = ring::aead::Nonce::assume_unique_for_key(iv);
         let tag = ring::aead::Tag::try_from(tag).map_err(|_| Error::AuthFailed)?;
         self.0

@@ -6,7 +6,11 @@ fn context(selector: u8) -> Context {
     let profile = Profile::ALL[usize::from(selector) % Profile::ALL.len()];
     let key = [0x11u8; 32];
     let salt = [0x22u8; 14];
-    let mk = match MasterKey::new(profile, &key[..profile.master_key_len()], &salt[..profile.master_salt_len()]) {
+    let mk = match MasterKey::new(
+        profile,
+        &key[..profile.master_key_len()],
+        &salt[..profile.master_salt_len()],
+    ) {
         Ok(k) => k,
         Err(e) => panic!("fixed fuzz key rejected: {e}"),
     };
@@ -20,7 +24,9 @@ fn context(selector: u8) -> Context {
 /// picks the profile; the rest is the packet. A second copy is then
 /// protected and unprotected to check the round trip on whatever parses.
 pub fn srtp_unprotect(data: &[u8]) {
-    let Some((&sel, pkt)) = data.split_first() else { return };
+    let Some((&sel, pkt)) = data.split_first() else {
+        return;
+    };
     let mut rx = context(sel);
     let mut buf = [0u8; 2048];
     let n = pkt.len().min(buf.len() - 64);
@@ -42,7 +48,9 @@ pub fn srtp_unprotect(data: &[u8]) {
 /// Arbitrary bytes into `unprotect_rtcp` of a keyed context, then a
 /// protect/unprotect round trip.
 pub fn srtcp_unprotect(data: &[u8]) {
-    let Some((&sel, pkt)) = data.split_first() else { return };
+    let Some((&sel, pkt)) = data.split_first() else {
+        return;
+    };
     let mut rx = context(sel);
     let mut buf = [0u8; 2048];
     let n = pkt.len().min(buf.len() - 64);

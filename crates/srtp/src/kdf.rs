@@ -36,7 +36,12 @@ pub(crate) fn derive(prf: &AesCm, master_salt: &[u8], label: Label, out: &mut [u
 
 /// Derive a session key directly from master key and salt (for tests and
 /// for comparing with published vectors).
-pub fn derive_session_key(master_key: &[u8], master_salt: &[u8], label: Label, out: &mut [u8]) -> Result<(), crate::Error> {
+pub fn derive_session_key(
+    master_key: &[u8],
+    master_salt: &[u8],
+    label: Label,
+    out: &mut [u8],
+) -> Result<(), crate::Error> {
     let prf = AesCm::new(master_key)?;
     derive(&prf, master_salt, label, out);
     Ok(())

@@ -125,7 +125,9 @@ pub struct MasterKey {
 impl core::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         // Never print key material.
-        f.debug_struct("MasterKey").field("profile", &self.profile).finish_non_exhaustive()
+        f.debug_struct("MasterKey")
+            .field("profile", &self.profile)
+            .finish_non_exhaustive()
     }
 }
 
@@ -133,16 +135,24 @@ impl MasterKey {
     /// A master key from its parts; the lengths must match the profile.
     pub fn new(profile: Profile, key: &[u8], salt: &[u8]) -> Result<Self, Error> {
         if key.len() != profile.master_key_len() {
-            return Err(Error::ApiMisuse("master key length does not match the profile"));
+            return Err(Error::ApiMisuse(
+                "master key length does not match the profile",
+            ));
         }
         if salt.len() != profile.master_salt_len() {
-            return Err(Error::ApiMisuse("master salt length does not match the profile"));
+            return Err(Error::ApiMisuse(
+                "master salt length does not match the profile",
+            ));
         }
         let mut k = [0u8; 32];
         k[..key.len()].copy_from_slice(key);
         let mut s = [0u8; 14];
         s[..salt.len()].copy_from_slice(salt);
-        Ok(Self { profile, key: k, salt: s })
+        Ok(Self {
+            profile,
+            key: k,
+            salt: s,
+        })
     }
 
     /// The profile this key is for.
@@ -176,7 +186,9 @@ impl SessionKeys {
     /// server_write_salt`.
     pub fn from_keying_material(profile: Profile, material: &[u8]) -> Result<Self, Error> {
         if material.len() != profile.keying_material_len() {
-            return Err(Error::ApiMisuse("keying material length does not match the profile"));
+            return Err(Error::ApiMisuse(
+                "keying material length does not match the profile",
+            ));
         }
         let k = profile.master_key_len();
         let s = profile.master_salt_len();

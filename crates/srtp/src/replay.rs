@@ -70,7 +70,19 @@ pub struct ReplayWindow {
 impl ReplayWindow {
     /// An empty window: the first packet is always fresh.
     pub const fn new() -> Self {
-        Self { highest: None, bits: 0 }
+        Self {
+            highest: None,
+            bits: 0,
+        }
+    }
+
+    /// A window positioned at `index` with nothing yet received (for a
+    /// receiver told the ROC by signalling).
+    pub const fn starting_at(index: u64) -> Self {
+        Self {
+            highest: Some(index),
+            bits: 0,
+        }
     }
 
     /// The highest index accepted so far.
@@ -105,7 +117,11 @@ impl ReplayWindow {
             }
             Some(h) if index > h => {
                 let shift = index - h;
-                self.bits = if shift >= WINDOW { 0 } else { self.bits << shift };
+                self.bits = if shift >= WINDOW {
+                    0
+                } else {
+                    self.bits << shift
+                };
                 self.bits |= 1;
                 self.highest = Some(index);
             }
@@ -132,8 +148,14 @@ mod tests {
         // Late packet from before the wrap: highest ROC 1 seq 2, seq 65534 -> ROC 0.
         assert_eq!(estimate_index((1 << 16) | 2, 65534), Ok(65534));
         // Steady state.
-        assert_eq!(estimate_index((5 << 16) | 40000, 40100), Ok((5 << 16) | 40100));
-        assert_eq!(estimate_index(MAX_SRTP_INDEX - 2, 3), Err(Error::IndexExhausted));
+        assert_eq!(
+            estimate_index((5 << 16) | 40000, 40100),
+            Ok((5 << 16) | 40100)
+        );
+        assert_eq!(
+            estimate_index(MAX_SRTP_INDEX - 2, 3),
+            Err(Error::IndexExhausted)
+        );
     }
 
     #[test]

@@ -17,9 +17,14 @@ fn rfc3711_b2_aes_cm_keystream() {
     // covered too.
     let key = hex("2B7E151628AED2A6ABF7158809CF4F3C");
     let salt = hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD");
-    let mut ctx =
-        Context::from_session_keys(Profile::AesCm128HmacSha1_80, &key, &salt, &[0; 20], Config::default())
-            .unwrap();
+    let mut ctx = Context::from_session_keys(
+        Profile::AesCm128HmacSha1_80,
+        &key,
+        &salt,
+        &[0; 20],
+        Config::default(),
+    )
+    .unwrap();
     let blocks = 0xFF02;
     let payload = blocks * 16;
     let mut buf = vec![0u8; 12 + payload + 10];
@@ -52,9 +57,11 @@ fn rfc3711_b3_key_derivation() {
     derive_session_key(&mk, &ms, Label::RtpAuth, &mut a).unwrap();
     assert_eq!(
         a.to_vec(),
-        hex("CEBE321F6FF7716B6FD4AB49AF256A15 6D38BAA48F0A0ACF3C34E2359E6CDBCE
+        hex(
+            "CEBE321F6FF7716B6FD4AB49AF256A15 6D38BAA48F0A0ACF3C34E2359E6CDBCE
              E049646C43D9327AD175578EF7227098 6371C10C9A369AC2F94A8C5FBCDDDC25
-             6D6E919A48B610EF17C2041E47403576 6B68642C59BBFC2F34DB60DBDFB2")
+             6D6E919A48B610EF17C2041E47403576 6B68642C59BBFC2F34DB60DBDFB2"
+        )
     );
 }
 
@@ -70,19 +77,25 @@ fn libsrtp_reference_context() -> Context {
 }
 
 const REF_RTP: &str = "800f1234decafbadcafebabe abababababababababababababababab";
-const REF_SRTP: &str = "800f1234decafbadcafebabe 4e55dc4ce79978d88ca4d215949d2402 b78d6acc99ea179b8dbb";
+const REF_SRTP: &str =
+    "800f1234decafbadcafebabe 4e55dc4ce79978d88ca4d215949d2402 b78d6acc99ea179b8dbb";
 const REF_RTCP: &str = "81c8000bcafebabe abababababababababababababababab";
-const REF_SRTCP: &str = "81c8000bcafebabe 7128035be487b9bdbef89041f977a5a8 80000001 993e08cd54d6c1230798";
+const REF_SRTCP: &str =
+    "81c8000bcafebabe 7128035be487b9bdbef89041f977a5a8 80000001 993e08cd54d6c1230798";
 
 #[test]
 fn aes_cm_128_hmac_sha1_80_reference_packet_protect_unprotect() {
     let plain = hex(REF_RTP);
     let mut buf = vec![0u8; plain.len() + 10];
     buf[..plain.len()].copy_from_slice(&plain);
-    let n = libsrtp_reference_context().protect_rtp(&mut buf, plain.len()).unwrap();
+    let n = libsrtp_reference_context()
+        .protect_rtp(&mut buf, plain.len())
+        .unwrap();
     assert_eq!(&buf[..n], &hex(REF_SRTP)[..]);
     let mut wire = hex(REF_SRTP);
-    let m = libsrtp_reference_context().unprotect_rtp(&mut wire).unwrap();
+    let m = libsrtp_reference_context()
+        .unprotect_rtp(&mut wire)
+        .unwrap();
     assert_eq!(&wire[..m], &plain[..]);
 }
 
@@ -98,7 +111,9 @@ fn aes_cm_128_hmac_sha1_80_reference_rtcp_protect_unprotect() {
     let n = tx.protect_rtcp(&mut buf, plain.len()).unwrap();
     assert_eq!(&buf[..n], &hex(REF_SRTCP)[..]);
     let mut wire = hex(REF_SRTCP);
-    let m = libsrtp_reference_context().unprotect_rtcp(&mut wire).unwrap();
+    let m = libsrtp_reference_context()
+        .unprotect_rtcp(&mut wire)
+        .unwrap();
     assert_eq!(&wire[..m], &plain[..]);
 }
 
@@ -116,7 +131,9 @@ fn check_rtp(profile: Profile, key: &str, expected: &str) {
     let plain = hex(GCM_RTP);
     let mut buf = vec![0u8; plain.len() + 16];
     buf[..plain.len()].copy_from_slice(&plain);
-    let n = gcm_context(profile, key).protect_rtp(&mut buf, plain.len()).unwrap();
+    let n = gcm_context(profile, key)
+        .protect_rtp(&mut buf, plain.len())
+        .unwrap();
     assert_eq!(&buf[..n], &hex(expected)[..]);
     let mut wire = hex(expected);
     let m = gcm_context(profile, key).unprotect_rtp(&mut wire).unwrap();

@@ -52,8 +52,16 @@ pub fn random_key(profile: Profile, rng: &mut Rng) -> (MasterKey, Vec<u8>) {
 pub fn pair(profile: Profile) -> (Context, Context) {
     let key = [0x42u8; 32];
     let salt = [0x24u8; 14];
-    let mk = MasterKey::new(profile, &key[..profile.master_key_len()], &salt[..profile.master_salt_len()]).unwrap();
-    (Context::new(&mk).unwrap(), Context::with_config(&mk, Config::default()).unwrap())
+    let mk = MasterKey::new(
+        profile,
+        &key[..profile.master_key_len()],
+        &salt[..profile.master_salt_len()],
+    )
+    .unwrap();
+    (
+        Context::new(&mk).unwrap(),
+        Context::with_config(&mk, Config::default()).unwrap(),
+    )
 }
 
 /// Write an RTP packet (12-byte header, `payload_len` bytes of payload)

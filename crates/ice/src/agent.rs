@@ -687,6 +687,10 @@ impl Agent {
                     let id = self.pairs[i].id;
                     self.pairs.remove(i);
                     self.triggered.retain(|(t, _)| *t != id);
+                    self.txs.retain(|t| t.pair != id);
+                    if self.nominating == Some(id) {
+                        self.nominating = None;
+                    }
                 }
                 None => {
                     self.stats.limited += 1;
@@ -1247,10 +1251,13 @@ impl Agent {
     /// Picks the best nominated, valid pair of the current generation.
     fn update_selection(&mut self, now: Instant) {
         let controlling = self.controlling;
+        let timeout = self.cfg.consent_timeout;
         let best = self
             .pairs
             .iter()
             .filter(|p| p.nominated && p.state == PairState::Succeeded && p.gen == Gen::Current)
+            // A pair whose consent already lapsed is not a candidate.
+            .filter(|p| p.last_consent.is_none_or(|c| now < c + timeout))
             .max_by_key(|p| p.priority(controlling))
             .map(|p| p.id);
         if let Some(id) = best {

@@ -1250,7 +1250,8 @@ impl<'a> AttributeValue<'a> {
             (17, Some(b'e')) => "end-of-candidates",
             _ => return Ok(A::Other(name, value)),
         };
-        if name != known {
+        // Lengths are equal here; compare inline rather than through memcmp.
+        if !name.bytes().zip(known.bytes()).all(|(a, b)| a == b) {
             return Ok(A::Other(name, value));
         }
         Ok(match known {

@@ -905,28 +905,49 @@ impl<'a> Parser<'a> {
         }
         self.line_no += 1;
         let n = self.line_no;
-        // Find the line end with memchr, then one branch-free (vectorizable)
-        // pass rejects NUL and bare CR (RFC 8866 `text` excludes NUL, CR, LF).
-        let rest = self.text.get(start..).unwrap_or("");
-        let (mut end, next) = match rest.find('\n') {
-            Some(i) => (start + i, start + i + 1),
-            None => (bytes.len(), bytes.len()),
-        };
-        if end > start && bytes.get(end - 1) == Some(&b'\r') {
-            end -= 1;
+        // One pass finds the line end and rejects NUL and bare CR (RFC 8866
+        // `text` excludes NUL, CR and LF); most bytes take the first branch.
+        let rest = bytes.get(start..).unwrap_or(&[]);
+        let mut end = bytes.len();
+        let mut next = bytes.len();
+        // Skip 8 bytes at a time while none of them is below 0x0E (SWAR:
+        // a byte b < 0x0E with its top bit clear makes (b - 0x0E) borrow
+        // into bit 7). Bytes >= 0x80 are masked out by `!w`.
+        let mut skip = 0;
+        for chunk in rest.chunks_exact(8) {
+            let Ok(arr) = <[u8; 8]>::try_from(chunk) else {
+                break;
+            };
+            let w = u64::from_le_bytes(arr);
+            if w.wrapping_sub(0x0E0E_0E0E_0E0E_0E0E) & !w & 0x8080_8080_8080_8080 != 0 {
+                break;
+            }
+            skip += 8;
+        }
+        let iter = rest.iter().enumerate().skip(skip);
+        for (off, &b) in iter {
+            if b > b'\r' {
+                continue;
+            }
+            match b {
+                b'\n' => {
+                    end = start + off;
+                    next = end + 1;
+                    break;
+                }
+                b'\r' => {
+                    if rest.get(off + 1) != Some(&b'\n') && off + 1 != rest.len() {
+                        return Err(Error::syntax(n, "bare CR inside a line"));
+                    }
+                    end = start + off;
+                    next = (end + 2).min(bytes.len());
+                    break;
+                }
+                0 => return Err(Error::syntax(n, "NUL in a line")),
+                _ => {}
+            }
         }
         self.pos = next;
-        let body = bytes.get(start..end).unwrap_or(&[]);
-        if body
-            .iter()
-            .fold(false, |bad, &b| bad | (b == 0) | (b == b'\r'))
-        {
-            return Err(if body.contains(&0) {
-                Error::syntax(n, "NUL in a line")
-            } else {
-                Error::syntax(n, "bare CR inside a line")
-            });
-        }
         let l = self.text.get(start..end).unwrap_or("");
         if l.is_empty() {
             let tail = self.text.get(self.pos..).unwrap_or("");
@@ -1256,6 +1277,24 @@ a=rtpmap:99 h263-1998/90000\r\n";
             err("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\na=x\ry\r\n").reason(),
             "bare CR inside a line"
         );
+    }
+
+    #[test]
+    fn control_bytes_are_found_at_every_offset() {
+        // The line scanner skips 8 bytes at a time; put the byte everywhere.
+        let head = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n";
+        for pad in 0..20 {
+            let value = "x".repeat(pad);
+            let ok = format!("{head}a=v:{value}\tz\r\n");
+            assert!(SessionDescription::parse(&ok).is_ok(), "tab is text");
+            let cr = format!("{head}a=v:{value}\rz\r\n");
+            assert_eq!(err(&cr).reason(), "bare CR inside a line", "{pad}");
+            let nul = format!("{head}a=v:{value}\0z\r\n");
+            assert_eq!(err(&nul).reason(), "NUL in a line", "{pad}");
+            let hi = format!("{head}a=v:{value}\u{e9}\u{2028}z\r\n");
+            let sd = SessionDescription::parse(&hi).unwrap();
+            assert_eq!(sd.to_sdp_string(), hi);
+        }
     }
 
     #[test]

@@ -4,9 +4,23 @@
 //! Every number goes through a checked parser: digits only, no sign, no
 //! overflow. Nothing here can panic.
 
+const fn token_table() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        t[b] = matches!(b as u8, 0x21 | 0x23..=0x27 | 0x2A..=0x2B | 0x2D..=0x2E | 0x30..=0x39 | 0x41..=0x5A | 0x5E..=0x7E);
+        b += 1;
+    }
+    t
+}
+
+/// `token-char` membership, one load per byte.
+static TOKEN: [bool; 256] = token_table();
+
 /// RFC 8866 `token-char`: visible ASCII except the separators.
-pub(crate) const fn is_token_char(b: u8) -> bool {
-    matches!(b, 0x21 | 0x23..=0x27 | 0x2A..=0x2B | 0x2D..=0x2E | 0x30..=0x39 | 0x41..=0x5A | 0x5E..=0x7E)
+#[inline]
+pub(crate) fn is_token_char(b: u8) -> bool {
+    TOKEN[usize::from(b)]
 }
 
 /// A non-empty RFC 8866 token.

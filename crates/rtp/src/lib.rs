@@ -44,9 +44,12 @@
 //!     .write(&mut buf)
 //!     .unwrap();
 //!
-//! // Per subscriber: copy, then rewrite in place.
-//! let mut out = buf;
-//! let mut p = RtpPacket::new_checked(&mut out[..n]).unwrap();
+//! // Receive: validate once.
+//! let received = RtpPacket::new_checked(&buf[..n]).unwrap();
+//!
+//! // Per subscriber: copy into its send buffer, rewrite in place.
+//! let mut out = [0u8; 1500];
+//! let mut p = received.copy_into(&mut out).unwrap();
 //! p.set_ssrc(Ssrc(0xBBBB));
 //! p.set_sequence_number(5);
 //! p.set_timestamp(1234);

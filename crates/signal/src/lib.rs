@@ -8,7 +8,8 @@
 //!   [`Config::max_connections`]);
 //! - [`Signaling::handle_message`] with the bytes of each complete message;
 //! - [`Signaling::handle_oversized`] when the transport discarded a message
-//!   over 64 KiB without buffering it;
+//!   over 64 KiB without buffering it, [`Signaling::handle_binary`] for a
+//!   binary message;
 //! - [`Signaling::handle_close`] when the socket closed (same as `leave`).
 //!
 //! After each call it drains [`Signaling::poll_output`] until `None`:
@@ -306,6 +307,20 @@ impl<M: MediaPlane> Signaling<M> {
                 conn,
                 None,
                 Refusal::bad(format!("message of {len} bytes is over the 64 KiB limit")),
+            );
+        }
+    }
+
+    /// The transport received a binary message (signaling is text only):
+    /// `bad-request`, the connection stays open.
+    pub fn handle_binary(&mut self, conn: ConnectionId, len: usize) {
+        if self.connections.contains_key(&conn) {
+            self.send_error(
+                conn,
+                None,
+                Refusal::bad(format!(
+                    "binary message of {len} bytes rejected: signaling uses text frames only"
+                )),
             );
         }
     }

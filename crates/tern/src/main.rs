@@ -3,10 +3,14 @@
 // A command-line program reports to its terminal.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod media;
+mod serve;
 mod stun_cmd;
+mod ws;
 
 use clap::{Parser, Subcommand};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Tern: a from-scratch WebRTC media stack and research SFU.
@@ -29,6 +33,39 @@ enum Command {
         #[arg(long, default_value = concat!("tern ", env!("CARGO_PKG_VERSION")))]
         software: String,
     },
+    /// Run the SFU control plane: HTTP + WebSocket signaling
+    /// (signaling v1) and the demo page. Media forwarding is not there yet.
+    Serve {
+        /// TOML config file (keys: listen, media_address, media_port,
+        /// max_participants, max_rooms, max_connections, log_level, tls_cert,
+        /// tls_key); flags override it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// HTTP/WebSocket listen address [default: 127.0.0.1:8080; port 0 picks one].
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Address announced to clients for media [default: 127.0.0.1].
+        #[arg(long)]
+        media_address: Option<IpAddr>,
+        /// UDP port announced to clients for media [default: 40000].
+        #[arg(long)]
+        media_port: Option<u16>,
+        /// Maximum participants per room [default: 8].
+        #[arg(long)]
+        max_participants: Option<usize>,
+        /// Maximum rooms [default: 256].
+        #[arg(long)]
+        max_rooms: Option<usize>,
+        /// Log level: error, warn, info, debug, trace [default: info].
+        #[arg(long)]
+        log_level: Option<String>,
+        /// PEM certificate chain: serve HTTPS/WSS (needs --tls-key).
+        #[arg(long)]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key for --tls-cert.
+        #[arg(long)]
+        tls_key: Option<PathBuf>,
+    },
     /// Ask a STUN server which address this host is seen from.
     StunQuery {
         /// The server, e.g. 127.0.0.1:3478.
@@ -46,6 +83,37 @@ fn main() -> ExitCode {
             stun_cmd::serve(bind, (!software.is_empty()).then_some(software.as_str()))
         }
         Command::StunQuery { server, bind } => stun_cmd::query(server, bind),
+        Command::Serve {
+            config,
+            listen,
+            media_address,
+            media_port,
+            max_participants,
+            max_rooms,
+            log_level,
+            tls_cert,
+            tls_key,
+        } => {
+            let flags = serve::FileConfig {
+                listen,
+                media_address,
+                media_port,
+                max_participants,
+                max_rooms,
+                max_connections: None,
+                log_level,
+                tls_cert,
+                tls_key,
+            };
+            config
+                .as_deref()
+                .map(serve::FileConfig::load)
+                .unwrap_or_else(|| Ok(serve::FileConfig::default()))
+                .map(|file| file.merge(flags))
+                .and_then(serve::ServeConfig::resolve)
+                .and_then(serve::serve)
+                .map_err(std::io::Error::other)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,700 @@
+//! `tern serve`: the control plane. HTTP/1.1 on one TCP listener (TLS with
+//! rustls when given a certificate and key): `GET /` the demo page,
+//! `GET /ws` the signaling WebSocket, `GET /debug/state` live counts.
+//!
+//! One task (the hub) owns the sans-IO [`Signaling`] machine and the media
+//! plane; each connection task parses HTTP and WebSocket frames and talks to
+//! the hub over channels. Outbound queues are bounded: a client that does
+//! not read is dropped.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use tern_signal::{Config as SignalConfig, ConnectionId, Counts, Output, Signaling};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::media::{SignalingOnlyMediaPlane, PLACEHOLDER_FINGERPRINT_NOTE};
+use crate::ws;
+
+/// The demo page, compiled into the binary.
+const DEMO_HTML: &str = include_str!("demo/index.html");
+
+/// Frames queued towards one WebSocket before the client counts as too slow.
+const OUTBOUND_QUEUE: usize = 256;
+/// Longest HTTP request head accepted.
+const MAX_REQUEST_HEAD: usize = 16 * 1024;
+/// Time allowed for the request head and the TLS handshake.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `tern serve` settings: defaults, then the TOML file, then flags.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// HTTP/WebSocket listen address.
+    pub listen: Option<SocketAddr>,
+    /// Address announced in ICE candidates.
+    pub media_address: Option<IpAddr>,
+    /// UDP media port announced in ICE candidates.
+    pub media_port: Option<u16>,
+    /// Maximum participants per room.
+    pub max_participants: Option<usize>,
+    /// Maximum rooms.
+    pub max_rooms: Option<usize>,
+    /// Maximum WebSocket connections.
+    pub max_connections: Option<usize>,
+    /// `error`, `warn`, `info`, `debug` or `trace`.
+    pub log_level: Option<String>,
+    /// PEM certificate chain for TLS.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS.
+    pub tls_key: Option<PathBuf>,
+}
+
+impl FileConfig {
+    /// Reads a TOML config file.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Fields set in `over` replace ours.
+    pub fn merge(self, over: FileConfig) -> FileConfig {
+        FileConfig {
+            listen: over.listen.or(self.listen),
+            media_address: over.media_address.or(self.media_address),
+            media_port: over.media_port.or(self.media_port),
+            max_participants: over.max_participants.or(self.max_participants),
+            max_rooms: over.max_rooms.or(self.max_rooms),
+            max_connections: over.max_connections.or(self.max_connections),
+            log_level: over.log_level.or(self.log_level),
+            tls_cert: over.tls_cert.or(self.tls_cert),
+            tls_key: over.tls_key.or(self.tls_key),
+        }
+    }
+}
+
+/// The resolved settings.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// HTTP/WebSocket listen address.
+    pub listen: SocketAddr,
+    /// Address announced in candidates.
+    pub media_address: IpAddr,
+    /// UDP port announced in candidates.
+    pub media_port: u16,
+    /// Signaling limits.
+    pub signal: SignalConfig,
+    /// Log level.
+    pub log_level: tracing::Level,
+    /// TLS certificate and key paths.
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+impl ServeConfig {
+    /// Applies defaults to what the file and flags gave.
+    pub fn resolve(f: FileConfig) -> Result<Self, String> {
+        let log_level = match f.log_level.as_deref().unwrap_or("info") {
+            "error" => tracing::Level::ERROR,
+            "warn" => tracing::Level::WARN,
+            "info" => tracing::Level::INFO,
+            "debug" => tracing::Level::DEBUG,
+            "trace" => tracing::Level::TRACE,
+            other => return Err(format!("unknown log level {other:?}")),
+        };
+        let tls = match (f.tls_cert, f.tls_key) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            _ => return Err("TLS needs both a certificate and a key".into()),
+        };
+        let defaults = SignalConfig::default();
+        let signal = SignalConfig {
+            max_participants_per_room: f
+                .max_participants
+                .unwrap_or(defaults.max_participants_per_room),
+            max_rooms: f.max_rooms.unwrap_or(defaults.max_rooms),
+            max_connections: f.max_connections.unwrap_or(defaults.max_connections),
+            ..defaults
+        };
+        if signal.max_participants_per_room == 0 {
+            return Err("max participants must be at least 1".into());
+        }
+        Ok(ServeConfig {
+            listen: f.listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
+            media_address: f.media_address.unwrap_or(IpAddr::from([127, 0, 0, 1])),
+            media_port: f.media_port.unwrap_or(40000),
+            signal,
+            log_level,
+            tls,
+        })
+    }
+}
+
+// ------------------------------------------------------------------ hub
+
+enum HubCmd {
+    Open {
+        tx: mpsc::Sender<Outbound>,
+        reply: oneshot::Sender<Option<ConnectionId>>,
+    },
+    Message(ConnectionId, Vec<u8>),
+    Oversized(ConnectionId, u64),
+    Binary(ConnectionId, u64),
+    Closed(ConnectionId),
+    State(oneshot::Sender<(Counts, usize)>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+#[derive(Debug)]
+enum Outbound {
+    Text(String),
+    Close(u16),
+}
+
+struct Hub {
+    signaling: Signaling<SignalingOnlyMediaPlane>,
+    conns: HashMap<ConnectionId, mpsc::Sender<Outbound>>,
+}
+
+impl Hub {
+    fn drain(&mut self) {
+        while let Some(out) = self.signaling.poll_output() {
+            match out {
+                Output::Send { conn, message } => {
+                    let Some(tx) = self.conns.get(&conn) else {
+                        continue;
+                    };
+                    tracing::debug!(conn = conn.0, r#type = message.type_name(), "send");
+                    if let tern_signal::ServerMessage::Error {
+                        code, message: m, ..
+                    } = &message
+                    {
+                        tracing::info!(conn = conn.0, code = code.as_str(), message = %m, "signaling error");
+                    }
+                    if tx.try_send(Outbound::Text(message.to_json())).is_err() {
+                        tracing::warn!(conn = conn.0, "client too slow or gone; dropping it");
+                        self.conns.remove(&conn);
+                        self.signaling.handle_close(conn);
+                    }
+                }
+                Output::Close { conn } => {
+                    if let Some(tx) = self.conns.remove(&conn) {
+                        let _ = tx.try_send(Outbound::Close(ws::close_code::NORMAL));
+                    }
+                }
+            }
+        }
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<HubCmd>) {
+        while let Some(cmd) = rx.recv().await {
+            match cmd {
+                HubCmd::Open { tx, reply } => {
+                    let id = self.signaling.connect().ok();
+                    if let Some(id) = id {
+                        self.conns.insert(id, tx);
+                    }
+                    let _ = reply.send(id);
+                }
+                HubCmd::Message(c, bytes) => self.signaling.handle_message(c, &bytes),
+                HubCmd::Oversized(c, len) => self
+                    .signaling
+                    .handle_oversized(c, usize::try_from(len).unwrap_or(usize::MAX)),
+                HubCmd::Binary(c, len) => self
+                    .signaling
+                    .handle_binary(c, usize::try_from(len).unwrap_or(usize::MAX)),
+                HubCmd::Closed(c) => {
+                    self.conns.remove(&c);
+                    self.signaling.handle_close(c);
+                }
+                HubCmd::State(reply) => {
+                    let _ = reply.send((
+                        self.signaling.counts(),
+                        self.signaling.media().participants(),
+                    ));
+                }
+                HubCmd::Shutdown(done) => {
+                    for (_, tx) in self.conns.drain() {
+                        let _ = tx.try_send(Outbound::Close(ws::close_code::GOING_AWAY));
+                    }
+                    let _ = done.send(());
+                    return;
+                }
+            }
+            self.drain();
+        }
+    }
+}
+
+// ------------------------------------------------------------------ HTTP
+
+struct Request {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn header_has_token(&self, name: &str, token: &str) -> bool {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .flat_map(|(_, v)| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    }
+}
+
+/// Reads one request head; returns it and the bytes read past it.
+async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> io::Result<Option<(Request, Vec<u8>)>> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    let end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        if buf.len() > MAX_REQUEST_HEAD {
+            return Ok(None);
+        }
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let rest = buf[end + 4..].to_vec();
+    let Ok(head) = std::str::from_utf8(&buf[..end]) else {
+        return Ok(None);
+    };
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next().unwrap_or("").split(' ');
+    let (Some(method), Some(target), Some(version)) = (first.next(), first.next(), first.next())
+    else {
+        return Ok(None);
+    };
+    if !version.starts_with("HTTP/1.") {
+        return Ok(None);
+    }
+    let mut headers = Vec::new();
+    for l in lines {
+        let Some((n, v)) = l.split_once(':') else {
+            return Ok(None);
+        };
+        headers.push((n.trim().to_owned(), v.trim().to_owned()));
+    }
+    let path = target.split('?').next().unwrap_or("").to_owned();
+    Ok(Some((
+        Request {
+            method: method.to_owned(),
+            path,
+            headers,
+        },
+        rest,
+    )))
+}
+
+async fn respond<S: AsyncWrite + Unpin>(
+    s: &mut S,
+    status: &str,
+    content_type: &str,
+    extra: &str,
+    body: &[u8],
+) -> io::Result<()> {
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n{extra}\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await?;
+    s.write_all(body).await?;
+    s.flush().await?;
+    let _ = s.shutdown().await;
+    Ok(())
+}
+
+async fn handle_http<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    peer: SocketAddr,
+    hub: mpsc::Sender<HubCmd>,
+) -> io::Result<()> {
+    let Ok(head) = tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut s)).await else {
+        return Ok(());
+    };
+    let Some((req, rest)) = head? else {
+        return respond(
+            &mut s,
+            "400 Bad Request",
+            "text/plain",
+            "",
+            b"bad request\n",
+        )
+        .await;
+    };
+    tracing::debug!(%peer, method = %req.method, path = %req.path, "http request");
+    if req.method != "GET" {
+        return respond(
+            &mut s,
+            "405 Method Not Allowed",
+            "text/plain",
+            "Allow: GET\r\n",
+            b"method not allowed\n",
+        )
+        .await;
+    }
+    match req.path.as_str() {
+        "/" | "/index.html" => {
+            respond(
+                &mut s,
+                "200 OK",
+                "text/html; charset=utf-8",
+                "",
+                DEMO_HTML.as_bytes(),
+            )
+            .await
+        }
+        "/debug/state" => {
+            let (tx, rx) = oneshot::channel();
+            if hub.send(HubCmd::State(tx)).await.is_err() {
+                return respond(&mut s, "503 Service Unavailable", "text/plain", "", b"").await;
+            }
+            let Ok((c, media)) = rx.await else {
+                return respond(&mut s, "503 Service Unavailable", "text/plain", "", b"").await;
+            };
+            let body = serde_json::json!({
+                "rooms": c.rooms,
+                "participants": c.participants,
+                "connections": c.connections,
+                "media_participants": media,
+            })
+            .to_string();
+            respond(&mut s, "200 OK", "application/json", "", body.as_bytes()).await
+        }
+        "/ws" => websocket(s, peer, req, rest, hub).await,
+        _ => respond(&mut s, "404 Not Found", "text/plain", "", b"not found\n").await,
+    }
+}
+
+// ------------------------------------------------------------------ WebSocket
+
+async fn websocket<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    peer: SocketAddr,
+    req: Request,
+    rest: Vec<u8>,
+    hub: mpsc::Sender<HubCmd>,
+) -> io::Result<()> {
+    let key = req.header("Sec-WebSocket-Key").unwrap_or("");
+    let upgrade_ok = req.header_has_token("Upgrade", "websocket")
+        && req.header_has_token("Connection", "upgrade")
+        && ws::valid_key(key);
+    if !upgrade_ok {
+        return respond(
+            &mut s,
+            "400 Bad Request",
+            "text/plain",
+            "",
+            b"expected a WebSocket upgrade\n",
+        )
+        .await;
+    }
+    if req.header("Sec-WebSocket-Version").map(str::trim) != Some("13") {
+        return respond(
+            &mut s,
+            "426 Upgrade Required",
+            "text/plain",
+            "Sec-WebSocket-Version: 13\r\n",
+            b"WebSocket version 13 only\n",
+        )
+        .await;
+    }
+    let (tx, mut out_rx) = mpsc::channel(OUTBOUND_QUEUE);
+    let (reply_tx, reply_rx) = oneshot::channel();
+    if hub
+        .send(HubCmd::Open {
+            tx,
+            reply: reply_tx,
+        })
+        .await
+        .is_err()
+    {
+        return respond(&mut s, "503 Service Unavailable", "text/plain", "", b"").await;
+    }
+    let Ok(Some(conn)) = reply_rx.await else {
+        return respond(
+            &mut s,
+            "503 Service Unavailable",
+            "text/plain",
+            "",
+            b"too many connections\n",
+        )
+        .await;
+    };
+    let accept = ws::accept_key(key);
+    let head = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    );
+    if let Err(e) = s.write_all(head.as_bytes()).await {
+        let _ = hub.send(HubCmd::Closed(conn)).await;
+        return Err(e);
+    }
+    tracing::info!(conn = conn.0, %peer, "websocket open");
+    let result = ws_loop(&mut s, conn, rest, &hub, &mut out_rx).await;
+    let _ = hub.send(HubCmd::Closed(conn)).await;
+    tracing::info!(conn = conn.0, %peer, "websocket closed");
+    result
+}
+
+async fn ws_loop<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    conn: ConnectionId,
+    rest: Vec<u8>,
+    hub: &mpsc::Sender<HubCmd>,
+    out_rx: &mut mpsc::Receiver<Outbound>,
+) -> io::Result<()> {
+    let mut dec = ws::Decoder::new();
+    dec.feed(&rest);
+    let mut buf = vec![0u8; 16 * 1024];
+    // After we sent a close frame: wait a little for the client's.
+    let mut closing: Option<tokio::time::Instant> = None;
+    loop {
+        while let Some(ev) = dec.next_event() {
+            match ev {
+                ws::Event::Text(bytes) => {
+                    if closing.is_none() && hub.send(HubCmd::Message(conn, bytes)).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                ws::Event::Binary(len) => {
+                    tracing::debug!(conn = conn.0, len, "binary message rejected");
+                    if closing.is_none() {
+                        let _ = hub.send(HubCmd::Binary(conn, len)).await;
+                    }
+                }
+                ws::Event::Oversized(len) => {
+                    if closing.is_none() {
+                        let _ = hub.send(HubCmd::Oversized(conn, len)).await;
+                    }
+                }
+                ws::Event::Ping(p) => s.write_all(&ws::pong_frame(&p)).await?,
+                ws::Event::Pong => {}
+                ws::Event::Close(code) => {
+                    if closing.is_none() {
+                        // Echo the status code (RFC 6455 section 5.5.1).
+                        let echo = code.unwrap_or(ws::close_code::NORMAL);
+                        s.write_all(&ws::close_frame(echo)).await?;
+                    }
+                    s.flush().await?;
+                    let _ = s.shutdown().await;
+                    return Ok(());
+                }
+                ws::Event::Fail(code, why) => {
+                    tracing::info!(conn = conn.0, code, why, "websocket protocol error");
+                    s.write_all(&ws::close_frame(code)).await?;
+                    let _ = s.shutdown().await;
+                    return Ok(());
+                }
+            }
+        }
+        let deadline = closing
+            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600));
+        tokio::select! {
+            n = s.read(&mut buf) => {
+                let n = n?;
+                if n == 0 {
+                    return Ok(());
+                }
+                dec.feed(&buf[..n]);
+            }
+            out = out_rx.recv(), if closing.is_none() => {
+                match out {
+                    Some(Outbound::Text(t)) => {
+                        s.write_all(&ws::text_frame(&t)).await?;
+                        // Write everything already queued before flushing.
+                        while let Ok(more) = out_rx.try_recv() {
+                            match more {
+                                Outbound::Text(t) => s.write_all(&ws::text_frame(&t)).await?,
+                                Outbound::Close(code) => {
+                                    s.write_all(&ws::close_frame(code)).await?;
+                                    closing = Some(tokio::time::Instant::now() + Duration::from_secs(2));
+                                    break;
+                                }
+                            }
+                        }
+                        s.flush().await?;
+                    }
+                    Some(Outbound::Close(code)) => {
+                        s.write_all(&ws::close_frame(code)).await?;
+                        s.flush().await?;
+                        closing = Some(tokio::time::Instant::now() + Duration::from_secs(2));
+                    }
+                    None => {
+                        // The hub dropped us (too slow).
+                        s.write_all(&ws::close_frame(ws::close_code::POLICY)).await?;
+                        s.flush().await?;
+                        closing = Some(tokio::time::Instant::now() + Duration::from_secs(2));
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(deadline), if closing.is_some() => {
+                let _ = s.shutdown().await;
+                return Ok(());
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------ TLS
+
+fn tls_acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| format!("{}: {e}", cert.display()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{}: {e}", cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{}: no certificate", cert.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{}: {e}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("TLS: {e}"))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+// ------------------------------------------------------------------ main loop
+
+fn init_logging(level: tracing::Level) {
+    // Logs go to stderr; stdout carries the one "listening" line.
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs `tern serve` until SIGINT or SIGTERM.
+pub fn serve(cfg: ServeConfig) -> Result<(), String> {
+    init_logging(cfg.log_level);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))?;
+    rt.block_on(run(cfg))
+}
+
+async fn run(cfg: ServeConfig) -> Result<(), String> {
+    let tls = match &cfg.tls {
+        Some((c, k)) => Some(tls_acceptor(c, k)?),
+        None => None,
+    };
+    let listener = TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("local address: {e}"))?;
+    let media = SignalingOnlyMediaPlane::new(cfg.media_address, cfg.media_port);
+    let signaling = Signaling::new(cfg.signal.clone(), media);
+    let (hub_tx, hub_rx) = mpsc::channel(1024);
+    let hub = tokio::spawn(
+        Hub {
+            signaling,
+            conns: HashMap::new(),
+        }
+        .run(hub_rx),
+    );
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    {
+        use std::io::Write as _;
+        let mut out = io::stdout().lock();
+        let _ = writeln!(out, "tern serve listening on {scheme} {local}");
+        let _ = out.flush();
+    }
+    tracing::info!(%local, scheme, media = %format!("{}:{}", cfg.media_address, cfg.media_port),
+        max_participants = cfg.signal.max_participants_per_room, "tern serve started");
+    tracing::warn!(
+        "media forwarding is not implemented yet: signaling only; {PLACEHOLDER_FINGERPRINT_NOTE}"
+    );
+
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("SIGTERM handler: {e}"))?;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (tcp, peer) = match accepted {
+                    Ok(x) => x,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                spawn_connection(tcp, peer, tls.clone(), hub_tx.clone());
+            }
+            _ = tokio::signal::ctrl_c() => {
+                tracing::info!("SIGINT: shutting down");
+                break;
+            }
+            _ = sigterm.recv() => {
+                tracing::info!("SIGTERM: shutting down");
+                break;
+            }
+        }
+    }
+    drop(listener);
+    let (done_tx, done_rx) = oneshot::channel();
+    if hub_tx.send(HubCmd::Shutdown(done_tx)).await.is_ok() {
+        let _ = tokio::time::timeout(Duration::from_secs(2), done_rx).await;
+    }
+    // Give connection tasks a moment to write their close frames.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    hub.abort();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn spawn_connection(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    hub: mpsc::Sender<HubCmd>,
+) {
+    let _ = tcp.set_nodelay(true);
+    tokio::spawn(async move {
+        let result = match tls {
+            Some(acceptor) => {
+                match tokio::time::timeout(HEAD_TIMEOUT, acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => handle_http(stream, peer, hub).await,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        Ok(())
+                    }
+                    Err(_) => Ok(()),
+                }
+            }
+            None => handle_http(tcp, peer, hub).await,
+        };
+        if let Err(e) = result {
+            tracing::debug!(%peer, error = %e, "connection ended with an error");
+        }
+    });
+}

@@ -421,7 +421,7 @@ pub trait ExtensionValue<'a>: Sized {
 }
 
 /// abs-send-time: a 24-bit 6.18 fixed-point send time in seconds
-/// (http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time).
+/// (`http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct AbsSendTime(pub u32);
 

@@ -35,10 +35,10 @@ mod xr;
 pub use app_bye::{App, AppBuilder, Bye, ByeBuilder};
 pub use feedback::{
     nack_pairs, Feedback, FeedbackBuilder, Fir, FirBuilder, FirEntry, Nack, NackBuilder, NackPair,
-    Pli, PliBuilder, Remb, RembBitrate, RembBuilder,
+    NackPairs, Pli, PliBuilder, Remb, RembBitrate, RembBuilder,
 };
 pub use report::{
-    ReceiverReport, ReceiverReportBuilder, ReportBlock, SenderInfo, SenderReport,
+    ReceiverReport, ReceiverReportBuilder, ReportBlock, ReportBlockIter, SenderInfo, SenderReport,
     SenderReportBuilder,
 };
 pub use sdes::{

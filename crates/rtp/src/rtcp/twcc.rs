@@ -197,14 +197,18 @@ fn check_twcc(b: &[u8]) -> Result<(usize, usize, usize), Error> {
         let c = PacketChunk::from_u16(u16_at(b, pos))?;
         pos += 2;
         let n = c.capacity().min(count - covered);
-        match c {
-            PacketChunk::RunLength { symbol, .. } => deltas += n * delta_size(symbol),
-            _ => {
-                for i in 0..n {
-                    deltas += delta_size(c.symbol(i));
-                }
+        deltas += match c {
+            PacketChunk::RunLength { symbol, .. } => n * delta_size(symbol),
+            // The first n of 14 one-bit symbols: each set bit is a small delta.
+            PacketChunk::OneBit { bits } => (bits >> (14 - n)).count_ones() as usize,
+            // The first n of 7 pairs (0b11 already rejected): the low bit
+            // of a pair marks a small delta, the high bit a large one.
+            PacketChunk::TwoBit { bits } => {
+                let v = bits >> (2 * (7 - n));
+                let lows = 0x1555 & ((1u16 << (2 * n)) - 1);
+                (v & lows).count_ones() as usize + 2 * ((v >> 1) & lows).count_ones() as usize
             }
-        }
+        };
         covered += n;
     }
     if pos + deltas > end {
@@ -560,6 +564,39 @@ impl RtcpWrite for TwccRawBuilder<'_> {
             _ => Err(misuse(
                 "RTCP TWCC: chunks and deltas do not match the status count",
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bit-counting delta total of `check_twcc` against a symbol-by-
+    /// symbol count, for every vector chunk and every status count it can
+    /// cover.
+    #[test]
+    fn delta_count_matches_symbol_walk() {
+        for raw in 0x8000u16..=0xffff {
+            let Ok(c) = PacketChunk::from_u16(raw) else {
+                continue;
+            };
+            for n in 1..=c.capacity() {
+                let naive: usize = (0..n).map(|i| delta_size(c.symbol(i))).sum();
+                let mut pkt = vec![
+                    0x8f, 205, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, n as u8, 0, 0, 0, 0,
+                ];
+                pkt.extend_from_slice(&raw.to_be_bytes());
+                pkt.resize((22 + naive).next_multiple_of(4), 0);
+                let words = (pkt.len() / 4 - 1) as u16;
+                pkt[2..4].copy_from_slice(&words.to_be_bytes());
+                let (chunks_end, deltas_end, _) = check_twcc(&pkt).unwrap();
+                assert_eq!(
+                    deltas_end - chunks_end,
+                    naive,
+                    "chunk {raw:#06x}, {n} statuses"
+                );
+            }
         }
     }
 }

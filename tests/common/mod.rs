@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests that run the `tern` binary.
 #![allow(dead_code)]
 
+pub mod ws;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -32,6 +34,32 @@ impl TernProcess {
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("no address in {line:?}"));
         TernProcess { child, addr }
+    }
+
+    /// The process id (for sending signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal (`"TERM"`, `"INT"`) with kill(1) and waits up to
+    /// `within` for the process to exit; its exit status if it did.
+    pub fn signal_and_wait(
+        &mut self,
+        signal: &str,
+        within: std::time::Duration,
+    ) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
     }
 
     /// Whether the process is still running.

@@ -1,18 +1,19 @@
 //! The media plane `tern serve` uses until the SFU core (crates/sfu) lands.
 //!
 //! [`SignalingOnlyMediaPlane`] allocates real ICE-lite credentials (tern-ice
-//! [`Credentials::random`] seeded from the OS RNG) and announces one host
-//! candidate at the configured media address and UDP port, so the SDP a
-//! browser gets is complete and valid. It does **not** forward media: no
-//! socket is bound, and the DTLS fingerprint is
-//! [`PLACEHOLDER_FINGERPRINT_NOTE`] — random bytes that match no
-//! certificate, because tern-dtls is still a placeholder crate. The SFU
-//! issue replaces this type with one backed by tern-sfu, tern-dtls and
-//! tern-srtp; the [`MediaPlane`] calls stay the same.
+//! [`Credentials::random`] seeded from the OS RNG), generates a real DTLS
+//! certificate with tern-dtls ([`Certificate::generate`], self-signed ECDSA
+//! P-256) whose SHA-256 fingerprint goes into every SDP, and announces one
+//! host candidate at the configured media address and UDP port, so the SDP
+//! a browser gets is complete and valid. It does **not** forward media: no
+//! UDP socket is bound and no ICE/DTLS endpoint runs ([`NOT_FORWARDING`]).
+//! The SFU issue replaces this type with one backed by tern-sfu (which can
+//! take over the certificate); the [`MediaPlane`] calls stay the same.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use tern_dtls::Certificate;
 use tern_ice::{Credentials, IceRng};
 use tern_sdp::Setup;
 use tern_signal::{
@@ -20,9 +21,9 @@ use tern_signal::{
     SubscribeNegotiation, TransportParams,
 };
 
-/// Says what the fingerprint is, for logs and docs.
-pub const PLACEHOLDER_FINGERPRINT_NOTE: &str =
-    "placeholder DTLS fingerprint (random; no certificate until tern-dtls and the SFU core land)";
+/// What this media plane does not do, for logs and docs.
+pub const NOT_FORWARDING: &str =
+    "media forwarding is not implemented yet (signaling only: no UDP socket, no ICE/DTLS/SRTP endpoint until the SFU core lands)";
 
 /// 64 bits from the operating system's RNG.
 #[derive(Debug, Default)]
@@ -47,23 +48,35 @@ struct Tracked {
 #[derive(Debug)]
 pub struct SignalingOnlyMediaPlane {
     candidate: String,
+    certificate: Certificate,
     fingerprint: (String, String),
     participants: BTreeMap<String, Tracked>,
 }
 
 impl SignalingOnlyMediaPlane {
     /// A media plane announcing `media_addr:media_port` as the host candidate.
-    pub fn new(media_addr: IpAddr, media_port: u16) -> Self {
-        let mut rng = OsRng;
-        let bytes: Vec<String> = (0..4)
-            .flat_map(|_| rng.next_u64().to_be_bytes())
-            .map(|b| format!("{b:02X}"))
-            .collect();
-        SignalingOnlyMediaPlane {
+    /// Generates the DTLS certificate.
+    pub fn new(media_addr: IpAddr, media_port: u16) -> Result<Self, String> {
+        let certificate =
+            Certificate::generate().map_err(|e| format!("DTLS certificate: {e:?}"))?;
+        let fp = certificate.fingerprint();
+        Ok(SignalingOnlyMediaPlane {
             candidate: format!("1 1 udp 2130706431 {media_addr} {media_port} typ host"),
-            fingerprint: ("sha-256".to_owned(), bytes.join(":")),
+            fingerprint: (fp.algorithm().to_owned(), fp.to_string()),
+            certificate,
             participants: BTreeMap::new(),
-        }
+        })
+    }
+
+    /// The DTLS certificate announced in every SDP (for the SFU core).
+    #[allow(dead_code)]
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+
+    /// The announced `(hash function, fingerprint)`.
+    pub fn fingerprint(&self) -> &(String, String) {
+        &self.fingerprint
     }
 
     /// Participants it holds state for (must match signaling's).
@@ -113,7 +126,7 @@ impl MediaPlane for SignalingOnlyMediaPlane {
         for m in publish.media {
             tracing::debug!(participant, mid = %m.mid, kind = m.kind.as_str(), ssrcs = ?m.ssrcs,
                 rids = ?m.rids, pts = ?m.codecs.iter().map(|c| c.pt).collect::<Vec<_>>(),
-                "media: publishing (not forwarded: no SFU core yet)");
+                "media: publishing (not forwarded yet)");
         }
         Ok(())
     }

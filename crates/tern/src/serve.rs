@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::media::{SignalingOnlyMediaPlane, PLACEHOLDER_FINGERPRINT_NOTE};
+use crate::media::{SignalingOnlyMediaPlane, NOT_FORWARDING};
 use crate::ws;
 
 /// The demo page, compiled into the binary.
@@ -612,7 +612,8 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
     let local = listener
         .local_addr()
         .map_err(|e| format!("local address: {e}"))?;
-    let media = SignalingOnlyMediaPlane::new(cfg.media_address, cfg.media_port);
+    let media = SignalingOnlyMediaPlane::new(cfg.media_address, cfg.media_port)?;
+    let fingerprint = media.fingerprint().1.clone();
     let signaling = Signaling::new(cfg.signal.clone(), media);
     let (hub_tx, hub_rx) = mpsc::channel(1024);
     let hub = tokio::spawn(
@@ -622,6 +623,10 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
         }
         .run(hub_rx),
     );
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut sigterm =
+        signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM handler: {e}"))?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| format!("SIGINT handler: {e}"))?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     {
         use std::io::Write as _;
@@ -631,12 +636,9 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
     }
     tracing::info!(%local, scheme, media = %format!("{}:{}", cfg.media_address, cfg.media_port),
         max_participants = cfg.signal.max_participants_per_room, "tern serve started");
-    tracing::warn!(
-        "media forwarding is not implemented yet: signaling only; {PLACEHOLDER_FINGERPRINT_NOTE}"
-    );
+    tracing::info!(%fingerprint, "DTLS certificate generated (tern-dtls)");
+    tracing::warn!("{NOT_FORWARDING}");
 
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| format!("SIGTERM handler: {e}"))?;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -650,7 +652,7 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
                 };
                 spawn_connection(tcp, peer, tls.clone(), hub_tx.clone());
             }
-            _ = tokio::signal::ctrl_c() => {
+            _ = sigint.recv() => {
                 tracing::info!("SIGINT: shutting down");
                 break;
             }

@@ -60,11 +60,16 @@ pub fn dtls_server_input(data: &[u8]) {
 mod tests {
     #[test]
     fn dtls_server_input_runs_over_the_seeds_and_their_truncations() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/dtls_server_input");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/corpus/dtls_server_input");
         let mut n = 0;
         for e in std::fs::read_dir(&dir).unwrap() {
             let p = e.unwrap().path();
-            if !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("seed-")) {
+            if !p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("seed-"))
+            {
                 continue;
             }
             let s = std::fs::read(p).unwrap();

@@ -24,7 +24,11 @@ const SSRC: u32 = 0x0bad_cafe;
 fn suites() -> [(Profile, Suite, &'static str); 2] {
     [
         (Profile::AeadAes128Gcm, Suite::AeadAes128Gcm, "aes-128-gcm"),
-        (Profile::AesCm128HmacSha1_80, Suite::AesCm128HmacSha1_80, "aes-cm-128-hmac-sha1-80"),
+        (
+            Profile::AesCm128HmacSha1_80,
+            Suite::AesCm128HmacSha1_80,
+            "aes-cm-128-hmac-sha1-80",
+        ),
     ]
 }
 
@@ -51,6 +55,7 @@ fn packet(size: usize, seq: u16) -> Vec<u8> {
 }
 
 /// The bare primitives Tern is built on, on the same bytes.
+#[allow(clippy::large_enum_variant)]
 enum Raw {
     Gcm(ring::aead::LessSafeKey),
     CmHmac(aes::Aes128, hmac::Hmac<sha1::Sha1>),
@@ -77,14 +82,23 @@ impl Raw {
             Raw::Gcm(k) => {
                 let nonce = ring::aead::Nonce::assume_unique_for_key([3; 12]);
                 let (hdr, rest) = buf.split_at_mut(12);
-                let tag = k.seal_in_place_separate_tag(nonce, ring::aead::Aad::from(&*hdr), &mut rest[..len - 12]).unwrap();
+                let tag = k
+                    .seal_in_place_separate_tag(
+                        nonce,
+                        ring::aead::Aad::from(&*hdr),
+                        &mut rest[..len - 12],
+                    )
+                    .unwrap();
                 buf[len..len + 16].copy_from_slice(tag.as_ref());
                 len + 16
             }
             Raw::CmHmac(a, m) => {
                 use aes::cipher::{InnerIvInit, StreamCipher};
                 use hmac::Mac;
-                let mut c = ctr::Ctr128BE::<aes::Aes128>::from_core(ctr::CtrCore::inner_iv_init(a.clone(), &[3u8; 16].into()));
+                let mut c = ctr::Ctr128BE::<aes::Aes128>::from_core(ctr::CtrCore::inner_iv_init(
+                    a.clone(),
+                    &[3u8; 16].into(),
+                ));
                 c.apply_keystream(&mut buf[12..len]);
                 let mut mac = m.clone();
                 mac.update(&buf[..len]);
@@ -102,7 +116,10 @@ impl Raw {
             Raw::Gcm(k) => {
                 let nonce = ring::aead::Nonce::assume_unique_for_key([3; 12]);
                 let (hdr, rest) = buf.split_at_mut(12);
-                let n = k.open_in_place(nonce, ring::aead::Aad::from(&*hdr), rest).unwrap().len();
+                let n = k
+                    .open_in_place(nonce, ring::aead::Aad::from(&*hdr), rest)
+                    .unwrap()
+                    .len();
                 12 + n
             }
             Raw::CmHmac(a, m) => {
@@ -113,7 +130,10 @@ impl Raw {
                 mac.update(&buf[..len]);
                 mac.update(&[0, 0, 0, 0]);
                 mac.verify_truncated_left(&buf[len..]).unwrap();
-                let mut c = ctr::Ctr128BE::<aes::Aes128>::from_core(ctr::CtrCore::inner_iv_init(a.clone(), &[3u8; 16].into()));
+                let mut c = ctr::Ctr128BE::<aes::Aes128>::from_core(ctr::CtrCore::inner_iv_init(
+                    a.clone(),
+                    &[3u8; 16].into(),
+                ));
                 c.apply_keystream(&mut buf[12..len]);
                 len
             }
@@ -123,7 +143,9 @@ impl Raw {
 
 fn protect(c: &mut Criterion) {
     let mut g = c.benchmark_group("srtp/protect");
-    g.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(40);
+    g.warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(40);
     for (profile, suite, name) in suites() {
         let (mk, raw) = key(profile);
         for size in SIZES {
@@ -139,11 +161,19 @@ fn protect(c: &mut Criterion) {
             });
             let mut lib = Session::new(suite, Direction::Outbound, &raw).unwrap();
             g.bench_function(BenchmarkId::new("libsrtp", &id), |b| {
-                b.iter_batched_ref(|| packet(size, 1), |p| black_box(lib.protect(p, size).unwrap()), BatchSize::SmallInput)
+                b.iter_batched_ref(
+                    || packet(size, 1),
+                    |p| black_box(lib.protect(p, size).unwrap()),
+                    BatchSize::SmallInput,
+                )
             });
             let r = Raw::new(profile);
             g.bench_function(BenchmarkId::new("aead-raw", &id), |b| {
-                b.iter_batched_ref(|| packet(size, 1), |p| black_box(r.seal(p, size)), BatchSize::SmallInput)
+                b.iter_batched_ref(
+                    || packet(size, 1),
+                    |p| black_box(r.seal(p, size)),
+                    BatchSize::SmallInput,
+                )
             });
         }
     }
@@ -152,7 +182,9 @@ fn protect(c: &mut Criterion) {
 
 fn unprotect(c: &mut Criterion) {
     let mut g = c.benchmark_group("srtp/unprotect");
-    g.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(40);
+    g.warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(40);
     for (profile, suite, name) in suites() {
         let (mk, raw) = key(profile);
         for size in SIZES {
@@ -197,7 +229,11 @@ fn unprotect(c: &mut Criterion) {
             let n = r.seal(&mut sealed, size);
             sealed.truncate(n);
             g.bench_function(BenchmarkId::new("aead-raw", &id), |b| {
-                b.iter_batched_ref(|| sealed.clone(), |p| black_box(r.open(p)), BatchSize::SmallInput)
+                b.iter_batched_ref(
+                    || sealed.clone(),
+                    |p| black_box(r.open(p)),
+                    BatchSize::SmallInput,
+                )
             });
         }
     }
@@ -207,21 +243,33 @@ fn unprotect(c: &mut Criterion) {
 /// The backends measured before choosing one (benches/README.md).
 fn candidates(c: &mut Criterion) {
     let mut g = c.benchmark_group("srtp/candidates");
-    g.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(40);
+    g.warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(40);
     let aad = [2u8; 12];
     for size in SIZES {
         let len = size - 12;
         let mut buf = vec![1u8; len];
         g.throughput(Throughput::Bytes(size as u64));
-        let k = ring::aead::LessSafeKey::new(ring::aead::UnboundKey::new(&ring::aead::AES_128_GCM, &[7; 16]).unwrap());
+        let k = ring::aead::LessSafeKey::new(
+            ring::aead::UnboundKey::new(&ring::aead::AES_128_GCM, &[7; 16]).unwrap(),
+        );
         g.bench_function(BenchmarkId::new("gcm-ring", size), |b| {
             b.iter(|| {
                 let nonce = ring::aead::Nonce::assume_unique_for_key([3; 12]);
-                black_box(k.seal_in_place_separate_tag(nonce, ring::aead::Aad::from(&aad), &mut buf).unwrap())
+                black_box(
+                    k.seal_in_place_separate_tag(nonce, ring::aead::Aad::from(&aad), &mut buf)
+                        .unwrap(),
+                )
             })
         });
         let mut ctx = openssl::cipher_ctx::CipherCtx::new().unwrap();
-        ctx.encrypt_init(Some(openssl::cipher::Cipher::aes_128_gcm()), Some(&[7; 16]), None).unwrap();
+        ctx.encrypt_init(
+            Some(openssl::cipher::Cipher::aes_128_gcm()),
+            Some(&[7; 16]),
+            None,
+        )
+        .unwrap();
         g.bench_function(BenchmarkId::new("gcm-openssl-evp", size), |b| {
             b.iter(|| {
                 ctx.encrypt_init(None, None, Some(&[3; 12])).unwrap();
@@ -237,11 +285,22 @@ fn candidates(c: &mut Criterion) {
             use aes_gcm::aead::{AeadInPlace, KeyInit};
             let gk = aes_gcm::Aes128Gcm::new_from_slice(&[7; 16]).unwrap();
             g.bench_function(BenchmarkId::new("gcm-rustcrypto", size), |b| {
-                b.iter(|| black_box(gk.encrypt_in_place_detached(&[3u8; 12].into(), &aad, &mut buf).unwrap()))
+                b.iter(|| {
+                    black_box(
+                        gk.encrypt_in_place_detached(&[3u8; 12].into(), &aad, &mut buf)
+                            .unwrap(),
+                    )
+                })
             });
         }
         let mut ctr_ctx = openssl::cipher_ctx::CipherCtx::new().unwrap();
-        ctr_ctx.encrypt_init(Some(openssl::cipher::Cipher::aes_128_ctr()), Some(&[7; 16]), None).unwrap();
+        ctr_ctx
+            .encrypt_init(
+                Some(openssl::cipher::Cipher::aes_128_ctr()),
+                Some(&[7; 16]),
+                None,
+            )
+            .unwrap();
         g.bench_function(BenchmarkId::new("ctr-openssl-evp", size), |b| {
             b.iter(|| {
                 ctr_ctx.encrypt_init(None, None, Some(&[3; 16])).unwrap();
@@ -253,7 +312,9 @@ fn candidates(c: &mut Criterion) {
             let a = aes::Aes128::new_from_slice(&[7; 16]).unwrap();
             g.bench_function(BenchmarkId::new("ctr-rustcrypto", size), |b| {
                 b.iter(|| {
-                    let mut c = ctr::Ctr128BE::<aes::Aes128>::from_core(ctr::CtrCore::inner_iv_init(a.clone(), &[3u8; 16].into()));
+                    let mut c = ctr::Ctr128BE::<aes::Aes128>::from_core(
+                        ctr::CtrCore::inner_iv_init(a.clone(), &[3u8; 16].into()),
+                    );
                     c.apply_keystream(&mut buf);
                 })
             });

@@ -79,6 +79,9 @@ impl Hasher for SsrcHasher {
 type StreamTable = HashMap<u32, Stream, BuildHasherDefault<SsrcHasher>>;
 
 /// Session keys for one of RTP or RTCP.
+// Built once per session and used on every packet: kept inline (no Box
+// and its pointer chase) even though the variants differ in size.
+#[allow(clippy::large_enum_variant)]
 enum Keys {
     /// AES-CM + HMAC-SHA1: cipher, MAC, 14-byte session salt.
     Cm {

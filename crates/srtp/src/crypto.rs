@@ -18,6 +18,8 @@ type Ctr<C> = ctr::Ctr128BE<C>;
 type CtrCore<C> = ctr::CtrCore<C, ctr::flavors::Ctr128BE>;
 
 /// AES in counter mode (RFC 3711 §4.1.1), AES-128 or AES-256.
+// The expanded key schedule lives inline: built once, read per packet.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub(crate) enum AesCm {
     Aes128(aes::Aes128),

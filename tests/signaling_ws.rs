@@ -398,3 +398,117 @@ fn sigterm_and_sigint_shut_down_cleanly_and_close_websockets() {
         assert_eq!(c.recv_close(), Some(1001), "{signal}: going away");
     }
 }
+
+/// HTTPS and WSS with `--tls-cert`/`--tls-key` (a self-signed certificate
+/// made with the openssl command, which the test command installs).
+#[test]
+fn tls_serves_https_and_wss() {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    let Some(openssl) = common::which("openssl") else {
+        assert!(!common::peers_required(), "openssl is missing");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("tern-serve-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let ok = std::process::Command::new(openssl)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "openssl req failed");
+    let server = serve(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+
+    use rustls::pki_types::{pem::PemObject, CertificateDer, ServerName};
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(&cert).unwrap())
+        .unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connect = || {
+        let conn = rustls::ClientConnection::new(
+            Arc::new(config.clone()),
+            ServerName::try_from("localhost").unwrap(),
+        )
+        .unwrap();
+        let tcp = std::net::TcpStream::connect(server.addr).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        rustls::StreamOwned::new(conn, tcp)
+    };
+    // HTTPS GET of the debug state.
+    let mut s = connect();
+    s.write_all(b"GET /debug/state HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 200 "), "{text}");
+    assert!(text.contains("\"rooms\":0"));
+    // WSS: handshake and a join.
+    let mut s = connect();
+    s.write_all(b"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").unwrap();
+    let mut got = Vec::new();
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        let mut b = [0u8; 1024];
+        let n = s.read(&mut b).unwrap();
+        assert!(n > 0);
+        got.extend_from_slice(&b[..n]);
+    }
+    assert!(got.starts_with(b"HTTP/1.1 101 "));
+    let head_end = got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let mut rest = got[head_end..].to_vec();
+    s.write_all(&WsClient::frame(
+        true,
+        1,
+        br#"{"type":"join","room":"tls","name":"t","id":1}"#,
+    ))
+    .unwrap();
+    while rest.len() < 2 || rest.len() < 2 + usize::from(rest[1] & 0x7f) {
+        let mut b = [0u8; 1024];
+        let n = s.read(&mut b).unwrap();
+        assert!(n > 0);
+        rest.extend_from_slice(&b[..n]);
+    }
+    assert_eq!(rest[0], 0x81);
+    let len = usize::from(rest[1] & 0x7f);
+    assert!(len < 126);
+    let msg: Value = serde_json::from_slice(&rest[2..2 + len]).unwrap();
+    assert_eq!(msg["type"], "joined");
+    assert_eq!(msg["id"], 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

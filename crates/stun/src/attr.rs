@@ -163,8 +163,9 @@ impl ErrorCode<'_> {
 pub struct UnknownAttributes<'a>(&'a [u8]);
 
 impl<'a> UnknownAttributes<'a> {
-    /// A list from its wire form (big-endian 16-bit types).
-    pub(crate) fn from_bytes(b: &'a [u8]) -> Self {
+    /// A list from its wire form: big-endian 16-bit types, so an even
+    /// number of bytes (the builder refuses an odd length).
+    pub fn from_bytes(b: &'a [u8]) -> Self {
         Self(b)
     }
     /// The listed attribute types.

@@ -435,18 +435,32 @@ impl Context {
         let hdr_len = rtp_header_len(&buf[..len])?;
         let ssrc = ssrc_at(buf, 8);
         let seq = u16::from_be_bytes([buf[2], buf[3]]);
-        let mut stream = self.rx_stream(ssrc)?;
-        let index = match stream.rx_rtp.highest() {
+        // One lookup: a known SSRC's window is updated in place; a new
+        // SSRC gets a fresh window, inserted only once the packet
+        // authenticated.
+        let full = self.streams.len() >= self.config.max_streams;
+        let accept_new = self.config.accept_new_ssrcs;
+        let (keys, streams) = (&self.rtp, &mut self.streams);
+        let mut fresh = ReplayWindow::new();
+        let known = streams.get_mut(&ssrc);
+        let is_new = known.is_none();
+        let window = match known {
+            Some(s) => &mut s.rx_rtp,
+            None if !accept_new => return Err(Error::UnknownSsrc),
+            None if full => return Err(Error::TooManyStreams),
+            None => &mut fresh,
+        };
+        let index = match window.highest() {
             None => u64::from(seq),
             Some(h) => replay::estimate_index(h, seq)?,
         };
-        match stream.rx_rtp.check(index) {
+        match window.check(index) {
             Check::Fresh => {}
             Check::Replayed => return Err(Error::Replayed),
             Check::TooOld => return Err(Error::TooOld),
         }
         let (body, tag) = buf.split_at_mut(len);
-        match &self.rtp {
+        match keys {
             Keys::Cm { cipher, mac, salt } => {
                 let roc = ((index >> 16) as u32).to_be_bytes();
                 if !mac.verify(body, &roc, tag) {
@@ -459,8 +473,16 @@ impl Context {
                 aead.open(gcm_rtp_iv(salt, ssrc, index), aad, payload, tag)?;
             }
         }
-        stream.rx_rtp.accept(index);
-        self.streams.insert(ssrc, stream);
+        window.accept(index);
+        if is_new {
+            streams.insert(
+                ssrc,
+                Stream {
+                    rx_rtp: fresh,
+                    ..Stream::default()
+                },
+            );
+        }
         Ok(len)
     }
 

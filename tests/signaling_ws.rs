@@ -512,3 +512,43 @@ fn tls_serves_https_and_wss() {
     assert_eq!(msg["id"], 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn silent_websockets_are_pinged_then_dropped_and_freed() {
+    let dir = std::env::temp_dir().join(format!("tern-serve-ping-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tern.toml");
+    std::fs::write(&path, "ws_ping_secs = 1\nlog_level = \"warn\"\n").unwrap();
+    let server = TernProcess::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        path.to_str().unwrap(),
+    ]);
+    let (mut alive, _) = join(&server, "r", "alive");
+    let (mut silent, _) = join(&server, "r", "silent");
+    assert_eq!(alive.recv_json()["type"], "participant-joined");
+    let start = Instant::now();
+    // The silent one gets a ping after ~1 s and, not answering, is closed
+    // after ~3 s of silence; the one answering pings stays.
+    let ping = silent.recv_frame().unwrap();
+    assert_eq!(ping.opcode, 9);
+    loop {
+        let f = alive.recv_frame().unwrap();
+        match f.opcode {
+            9 => alive.send_raw(&WsClient::frame(true, 10, &f.payload)),
+            1 => {
+                let m: Value = serde_json::from_slice(&f.payload).unwrap();
+                assert_eq!(m["type"], "participant-left");
+                break;
+            }
+            other => panic!("unexpected opcode {other}"),
+        }
+        assert!(start.elapsed() < Duration::from_secs(10));
+    }
+    assert!(start.elapsed() >= Duration::from_secs(2));
+    assert_eq!(silent.recv_close(), Some(1001));
+    wait_state(&server, 1, 1, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -78,18 +78,22 @@ impl Default for Config {
     }
 }
 
-/// The SDP layer bounds a subscriber to this many sections; with stopped
-/// sections awaiting an answer, live tracks must stay well below it.
-const MAX_FORWARDED_TRACKS: usize = tern_sdp::limits::MAX_MEDIA_SECTIONS / 2;
+/// Forwarded tracks per subscriber at most. The SDP layer caps a session at
+/// 64 sections, and stopped sections await an answer before reuse, so live
+/// tracks stay well below it; and a subscribe offer must fit one 64 KiB
+/// message (a forwarded video section is about 2 KB of SDP).
+const MAX_FORWARDED_TRACKS: usize = 24;
 
 impl Config {
     /// Clamps the limits into ranges the state machine supports: at least
-    /// one of everything, and at most 32 forwarded tracks per subscriber
-    /// (`(participants - 1) * tracks`).
+    /// one of everything, and at most 24 forwarded tracks per subscriber
+    /// (`(participants - 1) * tracks`; so at most 25 participants per room).
     pub fn normalized(mut self) -> Self {
         self.max_connections = self.max_connections.max(1);
         self.max_rooms = self.max_rooms.max(1);
-        self.max_participants_per_room = self.max_participants_per_room.clamp(1, 33);
+        self.max_participants_per_room = self
+            .max_participants_per_room
+            .clamp(1, MAX_FORWARDED_TRACKS + 1);
         self.max_tracks_per_participant = self.max_tracks_per_participant.max(1);
         let others = self.max_participants_per_room.saturating_sub(1).max(1);
         self.max_tracks_per_participant = self
@@ -733,6 +737,21 @@ impl<M: MediaPlane> Signaling<M> {
                 return;
             }
         };
+        let sdp = offer.to_sdp_string();
+        // The offer must fit one message (JSON escaping adds 2 bytes a line).
+        if sdp.len() + 2 * sdp.lines().count() + 64 > MAX_MESSAGE_LEN {
+            p.subscriber.cancel_offer();
+            let conn = p.conn;
+            self.send_error(
+                conn,
+                None,
+                Refusal::new(
+                    ErrorCode::Internal,
+                    "the subscribe offer would exceed 64 KiB; tracks not forwarded",
+                ),
+            );
+            return;
+        }
         p.offered = desired;
         let conn = p.conn;
         let mapping = p.subscriber.tracks();
@@ -751,13 +770,7 @@ impl<M: MediaPlane> Signaling<M> {
             })
             .collect();
         self.send(conn, ServerMessage::Tracks { tracks });
-        self.send(
-            conn,
-            ServerMessage::Offer {
-                pc: Pc::Sub,
-                sdp: offer.to_sdp_string(),
-            },
-        );
+        self.send(conn, ServerMessage::Offer { pc: Pc::Sub, sdp });
     }
 
     fn remove_participant(&mut self, pid: &str) {

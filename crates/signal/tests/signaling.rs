@@ -814,3 +814,77 @@ fn a_client_that_never_reads_is_dropped_not_buffered_forever() {
     assert_eq!(h.s.counts().participants, 0);
     h.s.check_invariants().unwrap();
 }
+
+#[test]
+fn subscribe_offers_in_a_full_room_fit_in_one_message() {
+    // Caps are clamped so that no subscriber gets more than 24 tracks.
+    let h = H::with(Config {
+        max_participants_per_room: 100,
+        max_tracks_per_participant: 100,
+        ..Config::default()
+    });
+    assert_eq!(h.s.config().max_participants_per_room, 25);
+    assert_eq!(h.s.config().max_tracks_per_participant, 1);
+    // The largest room where everyone sends audio and video: 13.
+    let mut h = H::with(Config {
+        max_participants_per_room: 13,
+        max_tracks_per_participant: 100,
+        ..Config::default()
+    });
+    let max_p = h.s.config().max_participants_per_room;
+    assert_eq!((max_p, h.s.config().max_tracks_per_participant), (13, 2));
+    let conns: Vec<ConnectionId> = (0..max_p)
+        .map(|i| h.join("r", &format!("n{i}")).0)
+        .collect();
+    h.drain();
+    let mut pending: Vec<(ConnectionId, String)> = Vec::new();
+    for c in &conns {
+        let got = h.publish(*c, CHROME_OFFER);
+        assert_eq!(got[c].msgs[0]["type"], "answer");
+        for (k, g) in got {
+            for m in g.msgs.iter().filter(|m| m["type"] == "offer") {
+                pending.push((k, m["sdp"].as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    let mut largest = 0;
+    let mut rounds = 0;
+    while !pending.is_empty() {
+        rounds += 1;
+        assert!(rounds < 100);
+        let mut next = Vec::new();
+        for (c, sdp) in std::mem::take(&mut pending) {
+            let got = h.answer(c, &sdp);
+            for (k, g) in got {
+                for m in &g.msgs {
+                    assert_ne!(m["type"], "error", "{m}");
+                    largest = largest.max(m.to_string().len());
+                    if m["type"] == "offer" {
+                        next.push((k, m["sdp"].as_str().unwrap().to_owned()));
+                    }
+                }
+            }
+        }
+        pending = next;
+    }
+    assert!(largest <= MAX_MESSAGE_LEN, "{largest}");
+    // Everyone ended up offered every other participant's two tracks.
+    let subs =
+        h.s.media()
+            .calls
+            .iter()
+            .filter_map(|c| match c {
+                MediaCall::Subscribe {
+                    participant,
+                    tracks,
+                    ..
+                } => Some((participant.clone(), tracks.len())),
+                _ => None,
+            })
+            .fold(std::collections::BTreeMap::new(), |mut m, (p, n)| {
+                m.insert(p, n);
+                m
+            });
+    assert_eq!(subs.len(), max_p);
+    assert!(subs.values().all(|&n| n == 2 * (max_p - 1)), "{subs:?}");
+}

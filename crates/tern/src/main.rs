@@ -38,7 +38,7 @@ enum Command {
     Serve {
         /// TOML config file (keys: listen, media_address, media_port,
         /// max_participants, max_rooms, max_connections, log_level, tls_cert,
-        /// tls_key); flags override it.
+        /// tls_key, ws_ping_secs); flags override it.
         #[arg(long)]
         config: Option<PathBuf>,
         /// HTTP/WebSocket listen address [default: 127.0.0.1:8080; port 0 picks one].
@@ -101,6 +101,7 @@ fn main() -> ExitCode {
                 max_participants,
                 max_rooms,
                 max_connections: None,
+                ws_ping_secs: None,
                 log_level,
                 tls_cert,
                 tls_key,

@@ -30,6 +30,8 @@ const DEMO_HTML: &str = include_str!("demo/index.html");
 const OUTBOUND_QUEUE: usize = 256;
 /// Longest HTTP request head accepted.
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
+/// A WebSocket quiet this long gets a ping (default; `ws_ping_secs`).
+const DEFAULT_PING_SECS: u64 = 20;
 /// Time allowed for the request head and the TLS handshake.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -55,6 +57,9 @@ pub struct FileConfig {
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for TLS.
     pub tls_key: Option<PathBuf>,
+    /// Seconds of WebSocket silence before a keepalive ping; a client
+    /// silent for three times this is closed and its participant freed.
+    pub ws_ping_secs: Option<u64>,
 }
 
 impl FileConfig {
@@ -77,6 +82,7 @@ impl FileConfig {
             log_level: over.log_level.or(self.log_level),
             tls_cert: over.tls_cert.or(self.tls_cert),
             tls_key: over.tls_key.or(self.tls_key),
+            ws_ping_secs: over.ws_ping_secs.or(self.ws_ping_secs),
         }
     }
 }
@@ -96,6 +102,8 @@ pub struct ServeConfig {
     pub log_level: tracing::Level,
     /// TLS certificate and key paths.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// WebSocket keepalive ping interval.
+    pub ws_ping: Duration,
 }
 
 impl ServeConfig {
@@ -133,6 +141,9 @@ impl ServeConfig {
             signal,
             log_level,
             tls,
+            ws_ping: Duration::from_secs(
+                f.ws_ping_secs.unwrap_or(DEFAULT_PING_SECS).clamp(1, 3600),
+            ),
         })
     }
 }
@@ -328,6 +339,7 @@ async fn handle_http<S: AsyncRead + AsyncWrite + Unpin>(
     mut s: S,
     peer: SocketAddr,
     hub: mpsc::Sender<HubCmd>,
+    ping_after: Duration,
 ) -> io::Result<()> {
     let Ok(head) = tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut s)).await else {
         return Ok(());
@@ -381,7 +393,7 @@ async fn handle_http<S: AsyncRead + AsyncWrite + Unpin>(
             .to_string();
             respond(&mut s, "200 OK", "application/json", "", body.as_bytes()).await
         }
-        "/ws" => websocket(s, peer, req, rest, hub).await,
+        "/ws" => websocket(s, peer, req, rest, hub, ping_after).await,
         _ => respond(&mut s, "404 Not Found", "text/plain", "", b"not found\n").await,
     }
 }
@@ -394,6 +406,7 @@ async fn websocket<S: AsyncRead + AsyncWrite + Unpin>(
     req: Request,
     rest: Vec<u8>,
     hub: mpsc::Sender<HubCmd>,
+    ping_after: Duration,
 ) -> io::Result<()> {
     let key = req.header("Sec-WebSocket-Key").unwrap_or("");
     let upgrade_ok = req.header_has_token("Upgrade", "websocket")
@@ -450,7 +463,7 @@ async fn websocket<S: AsyncRead + AsyncWrite + Unpin>(
         return Err(e);
     }
     tracing::info!(conn = conn.0, %peer, "websocket open");
-    let result = ws_loop(&mut s, conn, rest, &hub, &mut out_rx).await;
+    let result = ws_loop(&mut s, conn, rest, &hub, &mut out_rx, ping_after).await;
     let _ = hub.send(HubCmd::Closed(conn)).await;
     tracing::info!(conn = conn.0, %peer, "websocket closed");
     result
@@ -462,12 +475,16 @@ async fn ws_loop<S: AsyncRead + AsyncWrite + Unpin>(
     rest: Vec<u8>,
     hub: &mpsc::Sender<HubCmd>,
     out_rx: &mut mpsc::Receiver<Outbound>,
+    ping_after: Duration,
 ) -> io::Result<()> {
     let mut dec = ws::Decoder::new();
     dec.feed(&rest);
     let mut buf = vec![0u8; 16 * 1024];
     // After we sent a close frame: wait a little for the client's.
     let mut closing: Option<tokio::time::Instant> = None;
+    // Keepalive: ping a quiet client; drop one that stays silent.
+    let mut last_heard = tokio::time::Instant::now();
+    let mut pinged = false;
     loop {
         while let Some(ev) = dec.next_event() {
             match ev {
@@ -507,14 +524,19 @@ async fn ws_loop<S: AsyncRead + AsyncWrite + Unpin>(
                 }
             }
         }
-        let deadline = closing
-            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600));
+        let deadline = closing.unwrap_or(if pinged {
+            last_heard + 3 * ping_after
+        } else {
+            last_heard + ping_after
+        });
         tokio::select! {
             n = s.read(&mut buf) => {
                 let n = n?;
                 if n == 0 {
                     return Ok(());
                 }
+                last_heard = tokio::time::Instant::now();
+                pinged = false;
                 dec.feed(&buf[..n]);
             }
             out = out_rx.recv(), if closing.is_none() => {
@@ -547,9 +569,21 @@ async fn ws_loop<S: AsyncRead + AsyncWrite + Unpin>(
                     }
                 }
             }
-            _ = tokio::time::sleep_until(deadline), if closing.is_some() => {
-                let _ = s.shutdown().await;
-                return Ok(());
+            _ = tokio::time::sleep_until(deadline) => {
+                if closing.is_some() {
+                    let _ = s.shutdown().await;
+                    return Ok(());
+                }
+                if pinged {
+                    tracing::info!(conn = conn.0, "websocket silent too long; closing");
+                    s.write_all(&ws::close_frame(ws::close_code::GOING_AWAY)).await?;
+                    s.flush().await?;
+                    let _ = s.shutdown().await;
+                    return Ok(());
+                }
+                s.write_all(&ws::encode_ping(b"tern")).await?;
+                s.flush().await?;
+                pinged = true;
             }
         }
     }
@@ -639,6 +673,11 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
     tracing::info!(%fingerprint, "DTLS certificate generated (tern-dtls)");
     tracing::warn!("{NOT_FORWARDING}");
 
+    // Open TCP connections at most: the WebSocket cap plus room for page
+    // loads and debug requests (each of which has a head timeout).
+    let tcp_slots = Arc::new(tokio::sync::Semaphore::new(
+        cfg.signal.max_connections.saturating_add(64),
+    ));
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -650,7 +689,12 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
                         continue;
                     }
                 };
-                spawn_connection(tcp, peer, tls.clone(), hub_tx.clone());
+                let Ok(permit) = tcp_slots.clone().try_acquire_owned() else {
+                    tracing::warn!(%peer, "too many TCP connections; refusing one");
+                    drop(tcp);
+                    continue;
+                };
+                spawn_connection(tcp, peer, tls.clone(), hub_tx.clone(), permit, cfg.ws_ping);
             }
             _ = sigint.recv() => {
                 tracing::info!("SIGINT: shutting down");
@@ -679,13 +723,16 @@ fn spawn_connection(
     peer: SocketAddr,
     tls: Option<tokio_rustls::TlsAcceptor>,
     hub: mpsc::Sender<HubCmd>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    ping_after: Duration,
 ) {
     let _ = tcp.set_nodelay(true);
     tokio::spawn(async move {
+        let _permit = permit;
         let result = match tls {
             Some(acceptor) => {
                 match tokio::time::timeout(HEAD_TIMEOUT, acceptor.accept(tcp)).await {
-                    Ok(Ok(stream)) => handle_http(stream, peer, hub).await,
+                    Ok(Ok(stream)) => handle_http(stream, peer, hub, ping_after).await,
                     Ok(Err(e)) => {
                         tracing::debug!(%peer, error = %e, "TLS handshake failed");
                         Ok(())
@@ -693,7 +740,7 @@ fn spawn_connection(
                     Err(_) => Ok(()),
                 }
             }
-            None => handle_http(tcp, peer, hub).await,
+            None => handle_http(tcp, peer, hub, ping_after).await,
         };
         if let Err(e) = result {
             tracing::debug!(%peer, error = %e, "connection ended with an error");

@@ -340,6 +340,13 @@ pub fn close_frame(code: u16) -> Vec<u8> {
     v
 }
 
+/// A ping (server keepalive).
+pub fn encode_ping(payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(payload.len() + 2);
+    encode_frame(9, payload, &mut v);
+    v
+}
+
 /// A pong answering a ping.
 pub fn pong_frame(payload: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(payload.len() + 2);

@@ -888,3 +888,23 @@ fn subscribe_offers_in_a_full_room_fit_in_one_message() {
     assert_eq!(subs.len(), max_p);
     assert!(subs.values().all(|&n| n == 2 * (max_p - 1)), "{subs:?}");
 }
+
+#[test]
+fn browser_candidate_forms_are_accepted() {
+    let mut h = H::new();
+    let (c, _) = h.join("r", "n");
+    for cand in [
+        // Chrome with an mDNS host name.
+        "candidate:3359427463 1 udp 2113937151 6f0b9a47-5d2c-4a1b-8e3f-2c9d7e1a4b60.local 54321 typ host generation 0 ufrag kT7e network-cost 999",
+        // Chrome server-reflexive.
+        "candidate:842163049 1 udp 1677729535 203.0.113.7 61000 typ srflx raddr 0.0.0.0 rport 0 generation 0 ufrag kT7e network-cost 999",
+        // Firefox host and TCP.
+        "candidate:0 1 UDP 2122252543 192.168.1.20 50123 typ host",
+        "candidate:1 1 TCP 2105524479 192.168.1.20 9 typ host tcptype active",
+        // IPv6.
+        "candidate:2 1 udp 2122262783 2001:db8::1 50124 typ host generation 0",
+    ] {
+        let got = h.send_v(c, json!({"type":"candidate","pc":"pub","candidate":{"candidate":cand,"sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"kT7e"}}));
+        assert!(got.is_empty(), "{cand}: {got:?}");
+    }
+}

@@ -62,7 +62,7 @@ impl<'a> Walk<'a> {
     }
 
     /// The next attribute. The caller checks `pos < bytes.len()` first.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn step(&mut self) -> Result<RawAttr<'a>, Error> {
         if self.phase == 3 {
             return Err(Error::invalid("attribute after FINGERPRINT"));
@@ -86,7 +86,28 @@ impl<'a> Walk<'a> {
             ));
         }
         self.pos = next;
-        let visible = match typ {
+        let ordering = matches!(
+            typ,
+            AttrType::FINGERPRINT
+                | AttrType::MESSAGE_INTEGRITY_SHA256
+                | AttrType::MESSAGE_INTEGRITY
+        );
+        let visible = if self.phase == 0 && !ordering {
+            true
+        } else {
+            self.ordering_rule(typ)
+        };
+        Ok(RawAttr {
+            offset,
+            typ,
+            value,
+            visible,
+        })
+    }
+
+    /// §14.5–§14.7: what follows the integrity attributes and FINGERPRINT.
+    fn ordering_rule(&mut self, typ: AttrType) -> bool {
+        match typ {
             AttrType::FINGERPRINT => {
                 self.phase = 3;
                 true
@@ -102,13 +123,7 @@ impl<'a> Walk<'a> {
                 v
             }
             _ => self.phase == 0,
-        };
-        Ok(RawAttr {
-            offset,
-            typ,
-            value,
-            visible,
-        })
+        }
     }
 }
 
@@ -207,7 +222,7 @@ const TABLE: [(u8, u8); 512] = {
     t
 };
 
-#[inline]
+#[inline(always)]
 fn lookup(t: AttrType) -> (Option<usize>, Option<usize>) {
     match table_index(t) {
         Some(i) => {

@@ -1,0 +1,1 @@
+pub fn sfu_input(_d:&[u8]){}

@@ -1,0 +1,2136 @@
+//! The SFU core: participants, transports, routing table and the per-packet
+//! forward path (see the crate docs for the poll order).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tern_dtls::{Certificate, Config as DtlsConfig, Dtls, Event as DtlsEvent, Fingerprint, Role};
+use tern_ice::{Agent, AgentConfig, Credentials, Event as IceEvent, SeededRng};
+use tern_rtp::ext::TransportSeq;
+use tern_rtp::rtcp::{
+    nack_pairs, CompoundIter, CompoundWriter, NackBuilder, NackPair, PliBuilder,
+    ReceiverReportBuilder, ReportBlock, RtcpPacket, SenderInfo, SenderReportBuilder,
+};
+use tern_rtp::stats::{Jitter, SequenceTracker};
+use tern_rtp::{classify, CompactNtp, NtpTime, PacketKind, Pt, RtpPacket, SeqNo, Ssrc};
+use tern_sdp::codec::NegotiatedExtension;
+use tern_sdp::{MediaKind, NegotiatedCodec, Setup};
+use tern_srtp::Context;
+
+use crate::ring::{PacketRing, SLOT_LEN};
+
+/// URIs the forward path treats specially.
+const URI_MID: &str = "urn:ietf:params:rtp-hdrext:sdes:mid";
+const URI_RID: &str = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
+const URI_RRID: &str = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
+const URI_TWCC: &str =
+    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+
+/// Seconds from the NTP epoch (1900) to 2020-01-01, the base of the NTP
+/// times in our sender reports (the SFU never reads the wall clock: NTP
+/// time is `base + (now - creation)`, consistent for RTT purposes).
+const NTP_BASE_SECS: u64 = 3_786_825_600;
+
+/// Most queued control datagrams (STUN, DTLS, RTCP) before new ones are
+/// dropped.
+const MAX_CTRL_QUEUE: usize = 4096;
+/// Most queued fan-out and retransmission jobs.
+const MAX_JOBS: usize = 4096;
+/// Most sequence numbers tracked as missing per received stream.
+const MAX_MISSING: usize = 256;
+/// Largest forward gap that is NACKed (bigger jumps are a restart or
+/// burst loss beyond repair).
+const MAX_NACK_GAP: u64 = 128;
+/// Most learned (rid-mapped) SSRCs per participant.
+const MAX_LEARNED_SSRCS: usize = 16;
+
+/// SFU-wide settings.
+#[derive(Debug, Clone)]
+pub struct SfuConfig {
+    /// The local UDP address media arrives on and is sent from; announced
+    /// as the host candidate.
+    pub media_addr: SocketAddr,
+    /// The DTLS certificate (its fingerprint goes into every SDP).
+    pub certificate: Certificate,
+    /// Seed of every random choice (ICE credentials, initial sequence
+    /// numbers and timestamps, RTCP sender SSRCs).
+    pub seed: u64,
+    /// Consent expires this long after the last authenticated check
+    /// (RFC 7675: 30 s).
+    pub consent_timeout: Duration,
+    /// Most participants (all rooms together).
+    pub max_participants: usize,
+    /// Slots in a video track's retransmission buffer.
+    pub video_buffer_packets: usize,
+    /// Slots in an audio track's buffer (fan-out only; audio is not
+    /// NACKed).
+    pub audio_buffer_packets: usize,
+    /// Interval of sender and receiver reports.
+    pub report_interval: Duration,
+    /// At most one PLI/FIR per track upstream per this interval.
+    pub keyframe_interval: Duration,
+    /// Interval between NACKs for the same missing packet.
+    pub nack_interval: Duration,
+    /// NACKs sent for one missing packet before giving up.
+    pub nack_max_tries: u8,
+    /// DTLS handshake settings.
+    pub dtls: DtlsConfig,
+}
+
+impl SfuConfig {
+    /// Defaults for a media address and a certificate.
+    pub fn new(media_addr: SocketAddr, certificate: Certificate, seed: u64) -> Self {
+        SfuConfig {
+            media_addr,
+            certificate,
+            seed,
+            consent_timeout: Duration::from_secs(30),
+            max_participants: 1000,
+            video_buffer_packets: 512,
+            audio_buffer_packets: 32,
+            report_interval: Duration::from_secs(1),
+            keyframe_interval: Duration::from_millis(500),
+            nack_interval: Duration::from_millis(40),
+            nack_max_tries: 8,
+            dtls: DtlsConfig::default(),
+        }
+    }
+}
+
+/// Which of a participant's two transports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dir {
+    /// The publish transport (`pc: "pub"`): the client sends media.
+    Publish,
+    /// The subscribe transport (`pc: "sub"`): the SFU sends media.
+    Subscribe,
+}
+
+/// What the SFU reports to the control plane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// DTLS completed and SRTP keys are installed on a transport.
+    Connected {
+        /// The participant.
+        participant: String,
+        /// Which transport.
+        dir: Dir,
+    },
+    /// A transport's DTLS handshake failed (fingerprint mismatch, timeout).
+    DtlsFailed {
+        /// The participant.
+        participant: String,
+        /// Which transport.
+        dir: Dir,
+    },
+    /// Consent expired (RFC 7675) on one of the participant's transports:
+    /// the SFU has already freed all of its state. Tell signaling (which
+    /// sends `participant-left` and renegotiates the others).
+    ConsentExpired {
+        /// The participant.
+        participant: String,
+    },
+}
+
+/// A datagram to send: `len` bytes at the start of the caller's buffer,
+/// from `source` (the SFU's media address) to `destination`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit {
+    /// Local address to send from.
+    pub source: SocketAddr,
+    /// Where to send it.
+    pub destination: SocketAddr,
+    /// Bytes written.
+    pub len: usize,
+}
+
+/// Counters: what was forwarded and what was dropped, and why.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Datagrams received.
+    pub received: u64,
+    /// Non-STUN datagrams from a 5-tuple no authenticated check bound:
+    /// dropped before parsing.
+    pub unknown_tuple_drops: u64,
+    /// STUN from an unknown tuple whose username names no transport.
+    pub unknown_ufrag_drops: u64,
+    /// Datagrams of a kind the SFU does not take (ZRTP, TURN, unknown).
+    pub unknown_kind_drops: u64,
+    /// RTP with an SSRC the sending participant did not announce (or that
+    /// its rids do not map to): dropped before decryption.
+    pub foreign_ssrc_drops: u64,
+    /// RTP on a subscribe transport, or before SRTP keys: dropped.
+    pub unexpected_rtp_drops: u64,
+    /// SRTP/SRTCP that failed authentication or replay checks.
+    pub srtp_failures: u64,
+    /// RTP that did not parse after decryption.
+    pub malformed_rtp: u64,
+    /// RTP packets accepted from publishers.
+    pub rtp_received: u64,
+    /// RTP packets sent to subscribers (first transmissions).
+    pub forwarded: u64,
+    /// Packets resent to subscribers from the retransmission buffer.
+    pub retransmitted: u64,
+    /// Subscriber NACKs for packets no longer (or never) buffered.
+    pub retransmit_misses: u64,
+    /// RTCP BYEs naming an SSRC the sender does not own: ignored.
+    pub foreign_bye_ignored: u64,
+    /// Subscriber feedback about an SSRC it does not receive: ignored.
+    pub foreign_feedback_ignored: u64,
+    /// REMB and TWCC feedback from subscribers (consumed, never relayed).
+    pub congestion_feedback_consumed: u64,
+    /// NACK packets sent to publishers.
+    pub nacks_sent: u64,
+    /// PLIs sent to publishers.
+    pub plis_sent: u64,
+    /// Keyframe requests absorbed by the per-track throttle.
+    pub keyframe_requests_throttled: u64,
+    /// Sender and receiver reports sent.
+    pub reports_sent: u64,
+    /// Datagrams or jobs dropped because a queue was full.
+    pub queue_drops: u64,
+    /// Packets a subscriber could not take (no matching payload type).
+    pub pt_unmapped_drops: u64,
+}
+
+/// A participant's internal id.
+type Pid = u64;
+type TKey = (Pid, Dir);
+
+#[derive(Debug)]
+struct Transport {
+    ice: Agent,
+    answered: u64,
+    tuple: Option<(SocketAddr, SocketAddr)>,
+    role: Option<Role>,
+    remote_fp: Option<Fingerprint>,
+    dtls: Option<Dtls>,
+    tx: Option<Context>,
+    rx: Option<Context>,
+    rtcp_ssrc: u32,
+    twcc_seq: u16,
+    next_report: Option<Instant>,
+}
+
+impl Transport {
+    fn ready(&self) -> Option<(SocketAddr, SocketAddr)> {
+        self.tx.as_ref()?;
+        self.tuple
+    }
+}
+
+#[derive(Debug, Clone)]
+struct PubCodec {
+    pt: u8,
+    rtx_pt: Option<u8>,
+    name: String,
+    clock_rate: u32,
+    channels: Option<u16>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Layer {
+    rid: Option<String>,
+    ssrc: Option<u32>,
+    rtx_ssrc: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Missing {
+    seq: u64,
+    tries: u8,
+    next_at: Instant,
+}
+
+#[derive(Debug)]
+struct RecvState {
+    ssrc: u32,
+    ext_max: u64,
+    tracker: SequenceTracker,
+    jitter: Jitter,
+    clock_rate: u32,
+    last_sr: Option<(CompactNtp, Instant)>,
+    missing: VecDeque<Missing>,
+}
+
+#[derive(Debug)]
+struct SubOut {
+    sub: Pid,
+    mid: String,
+    ssrc: u32,
+    rtx_ssrc: Option<u32>,
+    codecs: Vec<NegotiatedCodec>,
+    exts: Vec<NegotiatedExtension>,
+    /// `(publisher pt, subscriber pt, subscriber rtx pt)`.
+    pts: Vec<(u8, u8, Option<u8>)>,
+    /// Publisher extension id → subscriber id (0: blank it).
+    ext_map: Vec<u8>,
+    mid_ext: Option<u8>,
+    twcc_ext: Option<u8>,
+    started: bool,
+    rebase: bool,
+    seq_offset: u16,
+    ts_offset: u32,
+    last_seq: u16,
+    last_ts: u32,
+    last_sent: Option<Instant>,
+    rtx_seq: u16,
+    packets: u32,
+    octets: u32,
+    clock_rate: u32,
+}
+
+#[derive(Debug)]
+struct PubTrack {
+    track_id: String,
+    mid: String,
+    kind: MediaKind,
+    layers: Vec<Layer>,
+    codecs: Vec<PubCodec>,
+    exts: Vec<(u8, String)>,
+    rid_ext: Option<u8>,
+    rrid_ext: Option<u8>,
+    nack: bool,
+    recv: Option<RecvState>,
+    ring: PacketRing,
+    subs: Vec<SubOut>,
+    last_keyframe_request: Option<Instant>,
+    keyframe_pending: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SrcRole {
+    Media(usize),
+    Rtx(usize),
+}
+
+#[derive(Debug)]
+struct Participant {
+    id: String,
+    room: String,
+    tracks: Vec<PubTrack>,
+    /// Announced (and learned) SSRC → (track index, role).
+    ssrcs: HashMap<u32, (usize, SrcRole)>,
+    learned: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum JobKind {
+    Fanout { next: usize },
+    Resend { sub: Pid },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    publisher: Pid,
+    track: usize,
+    slot: usize,
+    seq: u64,
+    kind: JobKind,
+}
+
+#[derive(Debug)]
+struct CtrlOut {
+    source: SocketAddr,
+    destination: SocketAddr,
+    data: Vec<u8>,
+}
+
+/// The SFU core. Sans-IO: feed datagrams and time, drain datagrams and
+/// events. See the crate docs for the poll order.
+#[derive(Debug)]
+pub struct Sfu {
+    config: SfuConfig,
+    epoch: Instant,
+    now: Instant,
+    rng: SeededRng,
+    next_pid: Pid,
+    ids: HashMap<String, Pid>,
+    participants: HashMap<Pid, Participant>,
+    rooms: HashMap<String, Vec<Pid>>,
+    transports: HashMap<TKey, Transport>,
+    tuples: HashMap<(SocketAddr, SocketAddr), TKey>,
+    ufrags: HashMap<String, TKey>,
+    /// (subscriber, SSRC it receives) → (publisher, track).
+    sub_routes: HashMap<(Pid, u32), (Pid, usize)>,
+    ctrl: VecDeque<CtrlOut>,
+    pool: Vec<Vec<u8>>,
+    jobs: VecDeque<Job>,
+    events: VecDeque<Event>,
+    stats: Stats,
+}
+
+fn rng_u64(rng: &mut SeededRng) -> u64 {
+    tern_ice::IceRng::next_u64(rng)
+}
+
+fn ntp(epoch: Instant, now: Instant) -> NtpTime {
+    let d = now.saturating_duration_since(epoch);
+    let secs = NTP_BASE_SECS + d.as_secs();
+    let frac = (u64::from(d.subsec_nanos()) << 32) / 1_000_000_000;
+    NtpTime((secs << 32) | frac)
+}
+
+fn units(d: Duration, clock_rate: u32) -> u32 {
+    (d.as_micros() as u64 * u64::from(clock_rate) / 1_000_000) as u32
+}
+
+impl Sfu {
+    /// A new SFU; `now` is the caller's clock at creation.
+    pub fn new(config: SfuConfig, now: Instant) -> Self {
+        let rng = SeededRng::new(config.seed);
+        Sfu {
+            config,
+            epoch: now,
+            now,
+            rng,
+            next_pid: 1,
+            ids: HashMap::new(),
+            participants: HashMap::new(),
+            rooms: HashMap::new(),
+            transports: HashMap::new(),
+            tuples: HashMap::new(),
+            ufrags: HashMap::new(),
+            sub_routes: HashMap::new(),
+            ctrl: VecDeque::with_capacity(256),
+            pool: Vec::new(),
+            jobs: VecDeque::with_capacity(MAX_JOBS),
+            events: VecDeque::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SfuConfig {
+        &self.config
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// The latest time the SFU has been given.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Advance the SFU's notion of "now" without other effects (for
+    /// control calls that carry no time, such as [`tern_signal::MediaPlane`]).
+    pub fn set_now(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+    }
+
+    /// Number of live participants.
+    pub fn participant_count(&self) -> usize {
+        self.participants.len()
+    }
+
+    /// Whether `participant` is live.
+    pub fn has_participant(&self, participant: &str) -> bool {
+        self.ids.contains_key(participant)
+    }
+
+    /// Number of rooms with at least one participant.
+    pub fn room_count(&self) -> usize {
+        self.rooms.len()
+    }
+
+    /// Size of every per-participant table together (transports, bound
+    /// 5-tuples, ufrags, routes, queued jobs and datagrams): for tests
+    /// that check state is freed and stays bounded.
+    pub fn state_size(&self) -> usize {
+        self.transports.len()
+            + self.tuples.len()
+            + self.ufrags.len()
+            + self.sub_routes.len()
+            + self.ids.len()
+            + self.rooms.len()
+            + self.jobs.len()
+            + self.ctrl.len()
+            + self
+                .participants
+                .values()
+                .map(|p| p.ssrcs.len() + p.tracks.iter().map(|t| 1 + t.subs.len()).sum::<usize>())
+                .sum::<usize>()
+    }
+
+    /// Whether a participant's transport has SRTP keys and a bound path.
+    pub fn is_connected(&self, participant: &str, dir: Dir) -> bool {
+        self.ids
+            .get(participant)
+            .and_then(|p| self.transports.get(&(*p, dir)))
+            .is_some_and(|t| t.ready().is_some())
+    }
+
+    fn random_u32(&mut self) -> u32 {
+        rng_u64(&mut self.rng) as u32
+    }
+
+    // ------------------------------------------------------------------
+    // Control plane
+    // ------------------------------------------------------------------
+
+    /// A participant joined `room`: create its publish and subscribe
+    /// transports (ICE-lite agents with fresh credentials on the media
+    /// address). Returns `(publish, subscribe)` credentials.
+    pub fn add_participant(
+        &mut self,
+        participant: &str,
+        room: &str,
+    ) -> Result<(Credentials, Credentials), &'static str> {
+        if self.ids.contains_key(participant) {
+            return Err("participant exists");
+        }
+        if self.participants.len() >= self.config.max_participants {
+            return Err("too many participants");
+        }
+        let pid = self.next_pid;
+        self.next_pid += 1;
+        let mut creds = [None, None];
+        for (i, dir) in [Dir::Publish, Dir::Subscribe].into_iter().enumerate() {
+            let c = Credentials::random(&mut self.rng);
+            let mut cfg = AgentConfig::lite(c.clone());
+            cfg.consent_timeout = self.config.consent_timeout;
+            let seed = rng_u64(&mut self.rng);
+            let mut ice = Agent::new(cfg, self.now, seed);
+            ice.add_local_host(self.config.media_addr, 65535)
+                .map_err(|_| "media address")?;
+            while ice.poll_event().is_some() {}
+            self.ufrags.insert(c.ufrag().to_owned(), (pid, dir));
+            let rtcp_ssrc = self.random_u32();
+            self.transports.insert(
+                (pid, dir),
+                Transport {
+                    ice,
+                    answered: 0,
+                    tuple: None,
+                    role: None,
+                    remote_fp: None,
+                    dtls: None,
+                    tx: None,
+                    rx: None,
+                    rtcp_ssrc,
+                    twcc_seq: 0,
+                    next_report: None,
+                },
+            );
+            creds[i] = Some(c);
+        }
+        self.ids.insert(participant.to_owned(), pid);
+        self.rooms.entry(room.to_owned()).or_default().push(pid);
+        self.participants.insert(
+            pid,
+            Participant {
+                id: participant.to_owned(),
+                room: room.to_owned(),
+                tracks: Vec::new(),
+                ssrcs: HashMap::new(),
+                learned: 0,
+            },
+        );
+        match creds {
+            [Some(a), Some(b)] => Ok((a, b)),
+            _ => Err("internal"),
+        }
+    }
+
+    /// Set the remote side of a transport from a negotiation: the peer's
+    /// ICE credentials and certificate fingerprint and our DTLS role.
+    pub fn set_remote(
+        &mut self,
+        participant: &str,
+        dir: Dir,
+        remote_ufrag: &str,
+        remote_pwd: &str,
+        fingerprints: &[(String, String)],
+        our_setup: Setup,
+    ) -> Result<(), &'static str> {
+        let pid = *self.ids.get(participant).ok_or("unknown participant")?;
+        let fp = fingerprints
+            .iter()
+            .find(|(alg, _)| alg.eq_ignore_ascii_case("sha-256"))
+            .and_then(|(_, hex)| hex.parse::<Fingerprint>().ok())
+            .ok_or("no usable sha-256 fingerprint")?;
+        let role = match our_setup {
+            Setup::Active => Role::Client,
+            Setup::Passive | Setup::ActPass => Role::Server,
+            Setup::HoldConn => return Err("holdconn"),
+        };
+        let t = self
+            .transports
+            .get_mut(&(pid, dir))
+            .ok_or("unknown transport")?;
+        if let Ok(c) = Credentials::new(remote_ufrag, remote_pwd) {
+            t.ice.set_remote_credentials(c);
+        }
+        if t.remote_fp.is_some_and(|old| old != fp) || t.role.is_some_and(|r| r != role) {
+            // A new certificate or role: a new DTLS association.
+            t.dtls = None;
+            t.tx = None;
+            t.rx = None;
+        }
+        t.remote_fp = Some(fp);
+        t.role = Some(role);
+        self.maybe_start_dtls((pid, dir));
+        Ok(())
+    }
+
+    /// Replace the participant's published tracks. `media` and `tracks`
+    /// as in [`tern_signal::PublishNegotiation`].
+    pub fn set_published(
+        &mut self,
+        participant: &str,
+        media: &[tern_sdp::AcceptedMedia],
+        tracks: &[tern_signal::PublishedTrack],
+    ) -> Result<(), &'static str> {
+        let pid = *self.ids.get(participant).ok_or("unknown participant")?;
+        let video_n = self.config.video_buffer_packets;
+        let audio_n = self.config.audio_buffer_packets;
+        let Some(p) = self.participants.get_mut(&pid) else {
+            return Err("unknown participant");
+        };
+        let mut old: Vec<PubTrack> = std::mem::take(&mut p.tracks);
+        let mut new_tracks = Vec::with_capacity(tracks.len());
+        for t in tracks {
+            let Some(m) = media.iter().find(|m| m.mid == t.mid) else {
+                continue;
+            };
+            let mut layers: Vec<Layer> = Vec::new();
+            if !m.rids.is_empty() {
+                for rid in &m.rids {
+                    layers.push(Layer {
+                        rid: Some(rid.clone()),
+                        ..Layer::default()
+                    });
+                }
+            }
+            if layers.is_empty() || !m.ssrcs.is_empty() {
+                // SSRC-signalled layers (one, or simulcast via SSRCs).
+                let mut l2: Vec<Layer> = m
+                    .ssrcs
+                    .iter()
+                    .map(|s| Layer {
+                        rid: None,
+                        ssrc: Some(*s),
+                        rtx_ssrc: m.rtx_ssrcs.iter().find(|(a, _)| a == s).map(|(_, r)| *r),
+                    })
+                    .collect();
+                if layers.is_empty() {
+                    layers = l2;
+                } else {
+                    // rids and SSRCs both given: attach SSRCs in order.
+                    for (l, s) in layers.iter_mut().zip(l2.drain(..)) {
+                        l.ssrc = s.ssrc;
+                        l.rtx_ssrc = s.rtx_ssrc;
+                    }
+                }
+            }
+            if layers.is_empty() {
+                // Nothing announced: accept nothing (rid learning needs rids).
+                layers.push(Layer::default());
+            }
+            let codecs: Vec<PubCodec> = m
+                .codecs
+                .iter()
+                .map(|c| PubCodec {
+                    pt: c.pt,
+                    rtx_pt: c.rtx_pt,
+                    name: c.name.to_ascii_lowercase(),
+                    clock_rate: c.clock_rate,
+                    channels: c.channels,
+                })
+                .collect();
+            let nack = m
+                .codecs
+                .iter()
+                .any(|c| c.rtcp_fb.iter().any(|f| f == "nack"));
+            let exts: Vec<(u8, String)> = m
+                .extensions
+                .iter()
+                .filter_map(|e| u8::try_from(e.id).ok().map(|id| (id, e.uri.clone())))
+                .collect();
+            let find = |uri: &str| exts.iter().find(|(_, u)| u == uri).map(|(i, _)| *i);
+            let (rid_ext, rrid_ext) = (find(URI_RID), find(URI_RRID));
+            // Keep receive state, buffer and subscribers of a track that
+            // stays published.
+            let kept = old
+                .iter()
+                .position(|o| o.track_id == t.track_id)
+                .map(|i| old.swap_remove(i));
+            let (ring, subs, recv, lkr) = match kept {
+                Some(o) => (o.ring, o.subs, o.recv, o.last_keyframe_request),
+                None => (
+                    PacketRing::new(if t.kind == MediaKind::Video {
+                        video_n
+                    } else {
+                        audio_n
+                    }),
+                    Vec::new(),
+                    None,
+                    None,
+                ),
+            };
+            let mut track = PubTrack {
+                track_id: t.track_id.clone(),
+                mid: t.mid.clone(),
+                kind: t.kind,
+                layers,
+                codecs,
+                exts,
+                rid_ext,
+                rrid_ext,
+                nack,
+                recv,
+                ring,
+                subs,
+                last_keyframe_request: lkr,
+                keyframe_pending: false,
+            };
+            // A changed source SSRC is a publisher restart: the next
+            // packet re-bases every subscriber.
+            if let Some(r) = &track.recv {
+                if !track.layers.iter().any(|l| l.ssrc == Some(r.ssrc)) {
+                    track.recv = None;
+                    track.ring.clear();
+                    for s in &mut track.subs {
+                        s.rebase = true;
+                    }
+                }
+            }
+            for s in &mut track.subs {
+                rebuild_maps(&track.codecs, &track.exts, &track.mid, s);
+            }
+            new_tracks.push(track);
+        }
+        p.tracks = new_tracks;
+        p.learned = 0;
+        p.ssrcs.clear();
+        for (ti, t) in p.tracks.iter().enumerate() {
+            for (li, l) in t.layers.iter().enumerate() {
+                if let Some(s) = l.ssrc {
+                    p.ssrcs.insert(s, (ti, SrcRole::Media(li)));
+                }
+                if let Some(s) = l.rtx_ssrc {
+                    p.ssrcs.insert(s, (ti, SrcRole::Rtx(li)));
+                }
+            }
+        }
+        self.rebuild_routes();
+        Ok(())
+    }
+
+    /// Replace what `subscriber` receives: each entry names the
+    /// publisher, the publisher's mid and the subscriber-side section.
+    pub fn set_subscribed(
+        &mut self,
+        subscriber: &str,
+        tracks: &[tern_signal::SubscribedTrack],
+    ) -> Result<(), &'static str> {
+        let sid = *self.ids.get(subscriber).ok_or("unknown participant")?;
+        let room = self
+            .participants
+            .get(&sid)
+            .map(|p| p.room.clone())
+            .ok_or("unknown participant")?;
+        let mut wanted: Vec<(Pid, usize, &tern_sdp::SubscriberTrack)> = Vec::new();
+        for st in tracks {
+            let Some(&pid) = self.ids.get(&st.publisher) else {
+                continue;
+            };
+            if pid == sid {
+                continue; // never one's own media
+            }
+            let Some(p) = self.participants.get(&pid) else {
+                continue;
+            };
+            if p.room != room {
+                continue;
+            }
+            if let Some(ti) = p.tracks.iter().position(|t| t.mid == st.publisher_mid) {
+                wanted.push((pid, ti, &st.track));
+            }
+        }
+        let mut new_video: Vec<(Pid, usize)> = Vec::new();
+        let pids: Vec<Pid> = self.rooms.get(&room).cloned().unwrap_or_default();
+        for pid in pids {
+            let Some(p) = self.participants.get_mut(&pid) else {
+                continue;
+            };
+            for (ti, t) in p.tracks.iter_mut().enumerate() {
+                let want = wanted.iter().find(|(wp, wt, _)| *wp == pid && *wt == ti);
+                let have = t.subs.iter().position(|s| s.sub == sid);
+                match (want, have) {
+                    (None, Some(i)) => {
+                        t.subs.swap_remove(i);
+                    }
+                    (Some((_, _, st)), Some(i)) => {
+                        let s = &mut t.subs[i];
+                        s.mid = st.mid.clone();
+                        if s.ssrc != st.ssrc {
+                            s.rebase = true;
+                        }
+                        s.ssrc = st.ssrc;
+                        s.rtx_ssrc = st.rtx_ssrc;
+                        s.codecs = st.codecs.clone();
+                        s.exts = st.extensions.clone();
+                        rebuild_maps(&t.codecs, &t.exts, &t.mid, s);
+                    }
+                    (Some((_, _, st)), None) => {
+                        let seq_offset = rng_u64(&mut self.rng) as u16;
+                        let ts_offset = rng_u64(&mut self.rng) as u32;
+                        let mut s = SubOut {
+                            sub: sid,
+                            mid: st.mid.clone(),
+                            ssrc: st.ssrc,
+                            rtx_ssrc: st.rtx_ssrc,
+                            codecs: st.codecs.clone(),
+                            exts: st.extensions.clone(),
+                            pts: Vec::new(),
+                            ext_map: vec![0; 256],
+                            mid_ext: None,
+                            twcc_ext: None,
+                            started: false,
+                            rebase: false,
+                            seq_offset,
+                            ts_offset,
+                            last_seq: 0,
+                            last_ts: 0,
+                            last_sent: None,
+                            rtx_seq: rng_u64(&mut self.rng) as u16,
+                            packets: 0,
+                            octets: 0,
+                            clock_rate: 90_000,
+                        };
+                        rebuild_maps(&t.codecs, &t.exts, &t.mid, &mut s);
+                        t.subs.push(s);
+                        if t.kind == MediaKind::Video {
+                            new_video.push((pid, ti));
+                        }
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
+        self.rebuild_routes();
+        // A new subscriber of a video track needs a keyframe.
+        if self
+            .transports
+            .get(&(sid, Dir::Subscribe))
+            .is_some_and(|t| t.ready().is_some())
+        {
+            let now = self.now;
+            for (pid, ti) in new_video {
+                self.request_keyframe(pid, ti, now, true);
+            }
+        }
+        Ok(())
+    }
+
+    /// Free everything of `participant` (leave, socket close). Unknown ids
+    /// are ignored (idempotent).
+    pub fn remove_participant(&mut self, participant: &str) {
+        let Some(pid) = self.ids.remove(participant) else {
+            return;
+        };
+        let Some(p) = self.participants.remove(&pid) else {
+            return;
+        };
+        for dir in [Dir::Publish, Dir::Subscribe] {
+            if let Some(t) = self.transports.remove(&(pid, dir)) {
+                if let Some(tu) = t.tuple {
+                    self.tuples.remove(&tu);
+                }
+            }
+        }
+        self.ufrags.retain(|_, k| k.0 != pid);
+        self.tuples.retain(|_, k| k.0 != pid);
+        if let Some(r) = self.rooms.get_mut(&p.room) {
+            r.retain(|x| *x != pid);
+            if r.is_empty() {
+                self.rooms.remove(&p.room);
+            }
+        }
+        for other in self.participants.values_mut() {
+            for t in &mut other.tracks {
+                t.subs.retain(|s| s.sub != pid);
+            }
+        }
+        self.jobs.retain(|j| {
+            j.publisher != pid && !matches!(j.kind, JobKind::Resend { sub } if sub == pid)
+        });
+        self.rebuild_routes();
+    }
+
+    fn rebuild_routes(&mut self) {
+        self.sub_routes.clear();
+        for (&pid, p) in &self.participants {
+            for (ti, t) in p.tracks.iter().enumerate() {
+                for s in &t.subs {
+                    self.sub_routes.insert((s.sub, s.ssrc), (pid, ti));
+                    if let Some(r) = s.rtx_ssrc {
+                        self.sub_routes.insert((s.sub, r), (pid, ti));
+                    }
+                }
+            }
+        }
+    }
+
+    fn expire(&mut self, pid: Pid) {
+        if let Some(p) = self.participants.get(&pid) {
+            let id = p.id.clone();
+            self.remove_participant(&id);
+            self.events.push_back(Event::ConsentExpired { participant: id });
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Output queues
+    // ------------------------------------------------------------------
+
+    fn take_buf(&mut self) -> Vec<u8> {
+        let mut v = self.pool.pop().unwrap_or_default();
+        v.clear();
+        v.resize(SLOT_LEN, 0);
+        v
+    }
+
+    fn queue_ctrl(&mut self, source: SocketAddr, destination: SocketAddr, data: Vec<u8>) {
+        if self.ctrl.len() >= MAX_CTRL_QUEUE {
+            self.stats.queue_drops += 1;
+            self.pool.push(data);
+            return;
+        }
+        self.ctrl.push_back(CtrlOut {
+            source,
+            destination,
+            data,
+        });
+    }
+
+    fn push_job(&mut self, job: Job) {
+        if self.jobs.len() >= MAX_JOBS {
+            self.stats.queue_drops += 1;
+            self.jobs.pop_front();
+        }
+        self.jobs.push_back(job);
+    }
+
+    fn drain_transport(&mut self, key: TKey) {
+        let mut events = Vec::new();
+        loop {
+            let mut buf = self.take_buf();
+            let Some(t) = self.transports.get_mut(&key) else {
+                self.pool.push(buf);
+                return;
+            };
+            if let Some(tx) = t.ice.poll_transmit(&mut buf) {
+                buf.truncate(tx.len);
+                self.queue_ctrl(tx.source, tx.destination, buf);
+                continue;
+            }
+            let dtls_out = match (&mut t.dtls, t.tuple) {
+                (Some(d), Some((_, local))) => d.poll_transmit(&mut buf).map(|tx| (tx, local)),
+                _ => None,
+            };
+            if let Some((tx, local)) = dtls_out {
+                buf.truncate(tx.len);
+                self.queue_ctrl(local, tx.destination, buf);
+                continue;
+            }
+            self.pool.push(buf);
+            while let Some(e) = t.ice.poll_event() {
+                events.push(Event2::Ice(e));
+            }
+            if let Some(d) = &mut t.dtls {
+                while let Some(e) = d.poll_event() {
+                    events.push(Event2::Dtls(e));
+                }
+            }
+            break;
+        }
+        for e in events {
+            match e {
+                Event2::Ice(IceEvent::ConsentExpired { .. }) => {
+                    self.expire(key.0);
+                    return;
+                }
+                Event2::Ice(IceEvent::SelectedPair { local, remote }) => {
+                    self.bind_tuple(key, remote, local);
+                }
+                Event2::Ice(_) => {}
+                Event2::Dtls(DtlsEvent::Connected(keys)) => {
+                    let cfg = tern_srtp::Config {
+                        max_streams: 64,
+                        accept_new_ssrcs: true,
+                    };
+                    let Some(t) = self.transports.get_mut(&key) else {
+                        return;
+                    };
+                    if let Ok((tx, rx)) = keys.contexts_with(cfg) {
+                        t.tx = Some(tx);
+                        t.rx = Some(rx);
+                        t.next_report = Some(self.now + self.config.report_interval);
+                        let id = self.participants.get(&key.0).map(|p| p.id.clone());
+                        if let Some(participant) = id {
+                            self.events.push_back(Event::Connected {
+                                participant,
+                                dir: key.1,
+                            });
+                        }
+                        if key.1 == Dir::Subscribe {
+                            self.keyframes_for_subscriber(key.0);
+                        }
+                    }
+                }
+                Event2::Dtls(DtlsEvent::Failed(_)) => {
+                    let id = self.participants.get(&key.0).map(|p| p.id.clone());
+                    if let Some(participant) = id {
+                        self.events.push_back(Event::DtlsFailed {
+                            participant,
+                            dir: key.1,
+                        });
+                    }
+                }
+                Event2::Dtls(_) => {}
+            }
+        }
+        // DTLS records queued while events were handled.
+        if self
+            .transports
+            .get(&key)
+            .and_then(|t| t.dtls.as_ref())
+            .is_some()
+        {
+            loop {
+                let mut buf = self.take_buf();
+                let out = self.transports.get_mut(&key).and_then(|t| {
+                    let local = t.tuple?.1;
+                    t.dtls.as_mut()?.poll_transmit(&mut buf).map(|x| (x, local))
+                });
+                match out {
+                    Some((tx, local)) => {
+                        buf.truncate(tx.len);
+                        self.queue_ctrl(local, tx.destination, buf);
+                    }
+                    None => {
+                        self.pool.push(buf);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn bind_tuple(&mut self, key: TKey, remote: SocketAddr, local: SocketAddr) {
+        let Some(t) = self.transports.get_mut(&key) else {
+            return;
+        };
+        if t.tuple == Some((remote, local)) {
+            return;
+        }
+        if let Some(old) = t.tuple.take() {
+            self.tuples.remove(&old);
+        }
+        // Another transport held this tuple (a client reusing a port):
+        // it loses it.
+        if let Some(prev) = self.tuples.insert((remote, local), key) {
+            if prev != key {
+                if let Some(pt) = self.transports.get_mut(&prev) {
+                    pt.tuple = None;
+                }
+            }
+        }
+        let Some(t) = self.transports.get_mut(&key) else {
+            return;
+        };
+        t.tuple = Some((remote, local));
+        if t.dtls.as_ref().is_some_and(|d| !d.is_connected()) {
+            // Handshake not done yet: restart it on the new path.
+            t.dtls = None;
+        }
+        self.maybe_start_dtls(key);
+    }
+
+    fn maybe_start_dtls(&mut self, key: TKey) {
+        let now = self.now;
+        let Some(t) = self.transports.get_mut(&key) else {
+            return;
+        };
+        if t.dtls.is_some() || t.tx.is_some() {
+            return;
+        }
+        let (Some((remote, _)), Some(fp), Some(role)) = (t.tuple, t.remote_fp, t.role) else {
+            return;
+        };
+        if let Ok(d) = Dtls::new(
+            role,
+            remote,
+            &self.config.certificate,
+            fp,
+            self.config.dtls.clone(),
+            now,
+        ) {
+            t.dtls = Some(d);
+        }
+        self.drain_transport(key);
+    }
+
+    // ------------------------------------------------------------------
+    // Input
+    // ------------------------------------------------------------------
+
+    /// A datagram arrived on local address `local` from `remote`. `buf`
+    /// holds exactly the datagram; SRTP is decrypted in place (so its
+    /// contents change). Then drain [`Sfu::poll_transmit`].
+    pub fn handle_receive(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        local: SocketAddr,
+        buf: &mut [u8],
+    ) {
+        self.now = self.now.max(now);
+        self.stats.received += 1;
+        let kind = classify(buf);
+        if kind == PacketKind::Stun {
+            self.on_stun(remote, local, buf);
+            return;
+        }
+        let Some(&key) = self.tuples.get(&(remote, local)) else {
+            self.stats.unknown_tuple_drops += 1;
+            return;
+        };
+        match kind {
+            PacketKind::Dtls => self.on_dtls(key, remote, buf),
+            PacketKind::Rtp => self.on_rtp(key, buf),
+            PacketKind::Rtcp => self.on_rtcp(key, buf),
+            _ => self.stats.unknown_kind_drops += 1,
+        }
+    }
+
+    fn on_stun(&mut self, remote: SocketAddr, local: SocketAddr, buf: &[u8]) {
+        let key = match self.tuples.get(&(remote, local)) {
+            Some(k) => *k,
+            None => {
+                let Ok(msg) = tern_stun::Message::parse(buf) else {
+                    self.stats.unknown_ufrag_drops += 1;
+                    return;
+                };
+                let ours = msg
+                    .username()
+                    .and_then(|u| u.split(':').next())
+                    .and_then(|u| self.ufrags.get(u));
+                match ours {
+                    Some(k) => *k,
+                    None => {
+                        self.stats.unknown_ufrag_drops += 1;
+                        return;
+                    }
+                }
+            }
+        };
+        let now = self.now;
+        let Some(t) = self.transports.get_mut(&key) else {
+            return;
+        };
+        t.ice.handle_receive(now, remote, local, buf);
+        let answered = t.ice.stats().answered;
+        let authenticated = answered > t.answered;
+        t.answered = answered;
+        let selected = t.ice.selected_pair();
+        // Only an authenticated check binds a tuple; the nominated pair
+        // wins over a merely checked one.
+        match selected {
+            Some((l, r)) if authenticated && (r, l) == (remote, local) => {
+                self.bind_tuple(key, remote, local)
+            }
+            Some(_) => {}
+            None if authenticated => self.bind_tuple(key, remote, local),
+            None => {}
+        }
+        self.drain_transport(key);
+    }
+
+    fn on_dtls(&mut self, key: TKey, remote: SocketAddr, buf: &[u8]) {
+        let now = self.now;
+        self.maybe_start_dtls(key);
+        let Some(t) = self.transports.get_mut(&key) else {
+            return;
+        };
+        if let Some(d) = &mut t.dtls {
+            d.handle_receive(now, remote, buf);
+        }
+        self.drain_transport(key);
+    }
+
+    fn on_rtp(&mut self, key: TKey, buf: &mut [u8]) {
+        if key.1 != Dir::Publish || buf.len() < 12 {
+            self.stats.unexpected_rtp_drops += 1;
+            return;
+        }
+        let pid = key.0;
+        let ssrc = u32::from_be_bytes([buf[8], buf[9], buf[10], buf[11]]);
+        let now = self.now;
+        let Some(p) = self.participants.get(&pid) else {
+            return;
+        };
+        let route = p.ssrcs.get(&ssrc).copied();
+        let may_learn = route.is_none()
+            && p.learned < MAX_LEARNED_SSRCS
+            && p.tracks.iter().any(|t| t.rid_ext.is_some() && t.layers.iter().any(|l| l.rid.is_some()));
+        if route.is_none() && !may_learn {
+            self.stats.foreign_ssrc_drops += 1;
+            return;
+        }
+        let Some(t) = self.transports.get_mut(&key) else {
+            return;
+        };
+        let Some(rx) = t.rx.as_mut() else {
+            self.stats.unexpected_rtp_drops += 1;
+            return;
+        };
+        let n = match rx.unprotect_rtp(buf) {
+            Ok(n) => n,
+            Err(_) => {
+                self.stats.srtp_failures += 1;
+                return;
+            }
+        };
+        let Ok(pkt) = RtpPacket::new_checked(&buf[..n]) else {
+            self.stats.malformed_rtp += 1;
+            return;
+        };
+        let route = match route {
+            Some(r) => r,
+            None => match self.learn_ssrc(pid, &pkt) {
+                Some(r) => r,
+                None => {
+                    self.stats.foreign_ssrc_drops += 1;
+                    if let Some(rx) = self.transports.get_mut(&key).and_then(|t| t.rx.as_mut()) {
+                        rx.remove_ssrc(Ssrc(ssrc));
+                    }
+                    return;
+                }
+            },
+        };
+        self.stats.rtp_received += 1;
+        let (ti, role) = route;
+        let Some(p) = self.participants.get_mut(&pid) else {
+            return;
+        };
+        let Some(track) = p.tracks.get_mut(ti) else {
+            return;
+        };
+        let layer = match role {
+            SrcRole::Media(l) | SrcRole::Rtx(l) => l,
+        };
+        if layer != 0 {
+            // Only the first layer is forwarded (no simulcast switching).
+            return;
+        }
+        let media_ssrc = match role {
+            SrcRole::Media(_) => ssrc,
+            SrcRole::Rtx(l) => match track.layers.get(l).and_then(|x| x.ssrc) {
+                Some(s) => s,
+                None => return,
+            },
+        };
+        // The original sequence number and the packet to store.
+        let (seq16, is_rtx) = match role {
+            SrcRole::Media(_) => (pkt.sequence_number(), false),
+            SrcRole::Rtx(_) => {
+                let pl = pkt.payload();
+                if pl.len() < 2 {
+                    return;
+                }
+                (u16::from_be_bytes([pl[0], pl[1]]), true)
+            }
+        };
+        let orig_pt = if is_rtx {
+            let pt = pkt.payload_type().get();
+            match track.codecs.iter().find(|c| c.rtx_pt == Some(pt)) {
+                Some(c) => c.pt,
+                None => return,
+            }
+        } else {
+            pkt.payload_type().get()
+        };
+        if !track.codecs.iter().any(|c| c.pt == orig_pt) {
+            self.stats.pt_unmapped_drops += 1;
+            return;
+        }
+        let clock_rate = track
+            .codecs
+            .iter()
+            .find(|c| c.pt == orig_pt)
+            .map_or(90_000, |c| c.clock_rate);
+        // Receive state (a new SSRC is a restart).
+        if track.recv.as_ref().is_some_and(|r| r.ssrc != media_ssrc) {
+            track.recv = None;
+            track.ring.clear();
+            for s in &mut track.subs {
+                s.rebase = true;
+            }
+        }
+        if is_rtx && track.recv.is_none() {
+            return;
+        }
+        let recv = track.recv.get_or_insert_with(|| RecvState {
+            ssrc: media_ssrc,
+            ext_max: u64::from(seq16) + 0x1_0000,
+            tracker: SequenceTracker::with_probation(seq16, 0),
+            jitter: Jitter::new(),
+            clock_rate,
+            last_sr: None,
+            missing: VecDeque::with_capacity(MAX_MISSING),
+        });
+        let ext = SeqNo(recv.ext_max).extend(seq16).0;
+        let mut new_loss = false;
+        if ext > recv.ext_max {
+            let gap = ext - recv.ext_max - 1;
+            if gap > 0 && gap <= MAX_NACK_GAP && track.nack {
+                for s in recv.ext_max + 1..ext {
+                    if recv.missing.len() >= MAX_MISSING {
+                        recv.missing.pop_front();
+                    }
+                    recv.missing.push_back(Missing {
+                        seq: s,
+                        tries: 0,
+                        next_at: now,
+                    });
+                }
+                new_loss = true;
+            }
+            recv.ext_max = ext;
+        } else if let Some(i) = recv.missing.iter().position(|m| m.seq == ext) {
+            recv.missing.remove(i);
+        } else if track.ring.find(ext).is_some() {
+            return; // duplicate
+        }
+        if !is_rtx {
+            recv.tracker.update(seq16);
+            let arrival = units(now.saturating_duration_since(self.epoch), clock_rate);
+            recv.jitter.update(arrival, pkt.timestamp());
+        }
+        // Store the plaintext once; fan out from the slot.
+        let (slot, dst) = track.ring.slot_mut(ext);
+        let len = if is_rtx {
+            let hdr = pkt.header_len();
+            let body = &pkt.payload()[2..];
+            if hdr + body.len() > dst.len() {
+                return;
+            }
+            dst[..hdr].copy_from_slice(&pkt.as_bytes()[..hdr]);
+            dst[hdr..hdr + body.len()].copy_from_slice(body);
+            dst[0] &= !0x20; // padding dropped
+            let len = hdr + body.len();
+            let Ok(mut v) = RtpPacket::new_checked(&mut dst[..len]) else {
+                return;
+            };
+            v.set_ssrc(Ssrc(media_ssrc));
+            v.set_sequence_number(seq16);
+            if let Some(pt) = Pt::new(orig_pt) {
+                v.set_payload_type(pt);
+            }
+            len
+        } else {
+            if n > dst.len() {
+                return;
+            }
+            dst[..n].copy_from_slice(&buf[..n]);
+            n
+        };
+        track.ring.commit(slot, ext, len);
+        if !track.subs.is_empty() {
+            self.push_job(Job {
+                publisher: pid,
+                track: ti,
+                slot,
+                seq: ext,
+                kind: JobKind::Fanout { next: 0 },
+            });
+        }
+        if new_loss {
+            self.send_nacks(pid, now);
+        }
+    }
+
+    fn learn_ssrc(&mut self, pid: Pid, pkt: &RtpPacket<&[u8]>) -> Option<(usize, SrcRole)> {
+        let p = self.participants.get_mut(&pid)?;
+        for (ti, t) in p.tracks.iter_mut().enumerate() {
+            let from = |id: Option<u8>| {
+                id.and_then(|id| pkt.extension(id))
+                    .and_then(|v| core::str::from_utf8(v).ok())
+            };
+            let (rid, rtx) = match (from(t.rid_ext), from(t.rrid_ext)) {
+                (Some(r), _) => (r, false),
+                (None, Some(r)) => (r, true),
+                _ => continue,
+            };
+            let Some(li) = t.layers.iter().position(|l| l.rid.as_deref() == Some(rid)) else {
+                continue;
+            };
+            let ssrc = pkt.ssrc().0;
+            let role = if rtx {
+                if t.layers[li].rtx_ssrc.is_some() {
+                    return None;
+                }
+                t.layers[li].rtx_ssrc = Some(ssrc);
+                SrcRole::Rtx(li)
+            } else {
+                if t.layers[li].ssrc.is_some() {
+                    return None;
+                }
+                t.layers[li].ssrc = Some(ssrc);
+                SrcRole::Media(li)
+            };
+            p.ssrcs.insert(ssrc, (ti, role));
+            p.learned += 1;
+            return Some((ti, role));
+        }
+        None
+    }
+
+    fn on_rtcp(&mut self, key: TKey, buf: &mut [u8]) {
+        let pid = key.0;
+        let Some(t) = self.transports.get_mut(&key) else {
+            return;
+        };
+        let Some(rx) = t.rx.as_mut() else {
+            self.stats.unexpected_rtp_drops += 1;
+            return;
+        };
+        let n = match rx.unprotect_rtcp(buf) {
+            Ok(n) => n,
+            Err(_) => {
+                self.stats.srtp_failures += 1;
+                return;
+            }
+        };
+        let now = self.now;
+        let data = &buf[..n];
+        // Actions collected first (the compound borrows `buf`).
+        let mut resend: [(u32, u16); 64] = [(0, 0); 64];
+        let mut nres = 0usize;
+        let mut keyframes: [u32; 8] = [0; 8];
+        let mut nkf = 0usize;
+        for pkt in CompoundIter::new(data) {
+            let Ok(pkt) = pkt else { break };
+            match (key.1, pkt) {
+                (Dir::Publish, RtcpPacket::SenderReport(sr)) => {
+                    let ssrc = sr.ssrc().0;
+                    if let Some(p) = self.participants.get_mut(&pid) {
+                        if let Some(&(ti, SrcRole::Media(_))) = p.ssrcs.get(&ssrc) {
+                            if let Some(r) = p.tracks[ti].recv.as_mut().filter(|r| r.ssrc == ssrc) {
+                                r.last_sr = Some((sr.sender_info().ntp_time.compact(), now));
+                            }
+                        }
+                    }
+                }
+                (_, RtcpPacket::Bye(bye)) => {
+                    for s in bye.ssrcs() {
+                        let owned = key.1 == Dir::Publish
+                            && self
+                                .participants
+                                .get(&pid)
+                                .is_some_and(|p| p.ssrcs.contains_key(&s.0));
+                        if !owned {
+                            self.stats.foreign_bye_ignored += 1;
+                            continue;
+                        }
+                        // The source ended: the next one re-bases.
+                        if let Some(p) = self.participants.get_mut(&pid) {
+                            if let Some(&(ti, SrcRole::Media(_))) = p.ssrcs.get(&s.0) {
+                                let t = &mut p.tracks[ti];
+                                if t.recv.as_ref().is_some_and(|r| r.ssrc == s.0) {
+                                    t.recv = None;
+                                    t.ring.clear();
+                                    for so in &mut t.subs {
+                                        so.rebase = true;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                (Dir::Subscribe, RtcpPacket::Nack(nack)) => {
+                    let ms = nack.media_ssrc().0;
+                    if !self.sub_routes.contains_key(&(pid, ms)) {
+                        self.stats.foreign_feedback_ignored += 1;
+                        continue;
+                    }
+                    for s in nack.lost() {
+                        if nres < resend.len() {
+                            resend[nres] = (ms, s);
+                            nres += 1;
+                        }
+                    }
+                }
+                (Dir::Subscribe, RtcpPacket::Pli(pli)) => {
+                    let ms = pli.media_ssrc().0;
+                    if self.sub_routes.contains_key(&(pid, ms)) {
+                        if nkf < keyframes.len() {
+                            keyframes[nkf] = ms;
+                            nkf += 1;
+                        }
+                    } else {
+                        self.stats.foreign_feedback_ignored += 1;
+                    }
+                }
+                (Dir::Subscribe, RtcpPacket::Fir(fir)) => {
+                    for e in fir.entries() {
+                        let ms = e.ssrc.0;
+                        if self.sub_routes.contains_key(&(pid, ms)) {
+                            if nkf < keyframes.len() {
+                                keyframes[nkf] = ms;
+                                nkf += 1;
+                            }
+                        } else {
+                            self.stats.foreign_feedback_ignored += 1;
+                        }
+                    }
+                }
+                (Dir::Subscribe, RtcpPacket::Remb(_) | RtcpPacket::Twcc(_)) => {
+                    self.stats.congestion_feedback_consumed += 1;
+                }
+                _ => {}
+            }
+        }
+        for &(ms, out_seq) in &resend[..nres] {
+            self.queue_resend(pid, ms, out_seq);
+        }
+        for &ms in &keyframes[..nkf] {
+            if let Some(&(pubid, ti)) = self.sub_routes.get(&(pid, ms)) {
+                self.request_keyframe(pubid, ti, now, false);
+            }
+        }
+    }
+
+    fn queue_resend(&mut self, sub: Pid, out_ssrc: u32, out_seq: u16) {
+        let Some(&(pubid, ti)) = self.sub_routes.get(&(sub, out_ssrc)) else {
+            return;
+        };
+        let Some(t) = self
+            .participants
+            .get(&pubid)
+            .and_then(|p| p.tracks.get(ti))
+        else {
+            return;
+        };
+        let Some(s) = t.subs.iter().find(|s| s.sub == sub) else {
+            return;
+        };
+        let (Some(recv), true) = (&t.recv, s.started) else {
+            self.stats.retransmit_misses += 1;
+            return;
+        };
+        let in_seq = out_seq.wrapping_sub(s.seq_offset);
+        match t.ring.find16(in_seq, recv.ext_max) {
+            Some((slot, seq)) => self.push_job(Job {
+                publisher: pubid,
+                track: ti,
+                slot,
+                seq,
+                kind: JobKind::Resend { sub },
+            }),
+            None => self.stats.retransmit_misses += 1,
+        }
+    }
+
+    fn keyframes_for_subscriber(&mut self, sid: Pid) {
+        let now = self.now;
+        let mut list = Vec::new();
+        for (&pid, p) in &self.participants {
+            for (ti, t) in p.tracks.iter().enumerate() {
+                if t.kind == MediaKind::Video && t.subs.iter().any(|s| s.sub == sid) {
+                    list.push((pid, ti));
+                }
+            }
+        }
+        for (pid, ti) in list {
+            self.request_keyframe(pid, ti, now, true);
+        }
+    }
+
+    /// Ask the publisher of a track for a keyframe, at most once per
+    /// `keyframe_interval`; a request inside the interval is coalesced
+    /// into one sent when the interval ends.
+    fn request_keyframe(&mut self, pid: Pid, ti: usize, now: Instant, _new_subscriber: bool) {
+        let interval = self.config.keyframe_interval;
+        let Some(t) = self.participants.get_mut(&pid).and_then(|p| p.tracks.get_mut(ti)) else {
+            return;
+        };
+        if t.kind != MediaKind::Video {
+            return;
+        }
+        let due = t
+            .last_keyframe_request
+            .is_none_or(|l| now >= l + interval);
+        if !due {
+            if t.keyframe_pending {
+                self.stats.keyframe_requests_throttled += 1;
+            }
+            t.keyframe_pending = true;
+            return;
+        }
+        let media = t
+            .recv
+            .as_ref()
+            .map(|r| r.ssrc)
+            .or_else(|| t.layers.first().and_then(|l| l.ssrc));
+        let Some(media) = media else {
+            t.keyframe_pending = true;
+            return;
+        };
+        t.keyframe_pending = false;
+        t.last_keyframe_request = Some(now);
+        let Some(tr) = self.transports.get(&(pid, Dir::Publish)) else {
+            return;
+        };
+        let sender = Ssrc(tr.rtcp_ssrc);
+        let pli = PliBuilder {
+            sender_ssrc: sender,
+            media_ssrc: Ssrc(media),
+        };
+        if self.send_rtcp((pid, Dir::Publish), |w| {
+            w.push(&pli).map(|_| ())
+        }) {
+            self.stats.plis_sent += 1;
+        }
+    }
+
+    /// Build a compound with `build` and send it protected on `key`.
+    fn send_rtcp(
+        &mut self,
+        key: TKey,
+        build: impl FnOnce(&mut CompoundWriter<'_>) -> Result<(), tern_rtp::Error>,
+    ) -> bool {
+        let mut buf = self.take_buf();
+        let Some(t) = self.transports.get_mut(&key) else {
+            self.pool.push(buf);
+            return false;
+        };
+        let (Some((remote, local)), Some(tx)) = (t.tuple, t.tx.as_mut()) else {
+            self.pool.push(buf);
+            return false;
+        };
+        let overhead = tx.profile().rtcp_overhead();
+        let room = buf.len() - overhead;
+        let mut w = CompoundWriter::new(&mut buf[..room]);
+        if build(&mut w).is_err() || w.is_empty() {
+            self.pool.push(buf);
+            return false;
+        }
+        let len = w.finish();
+        match tx.protect_rtcp(&mut buf, len) {
+            Ok(n) => {
+                buf.truncate(n);
+                self.queue_ctrl(local, remote, buf);
+                true
+            }
+            Err(_) => {
+                self.pool.push(buf);
+                false
+            }
+        }
+    }
+
+    fn send_nacks(&mut self, pid: Pid, now: Instant) {
+        let interval = self.config.nack_interval;
+        let max_tries = self.config.nack_max_tries;
+        let Some(tr) = self.transports.get(&(pid, Dir::Publish)) else {
+            return;
+        };
+        let sender = Ssrc(tr.rtcp_ssrc);
+        let Some(p) = self.participants.get_mut(&pid) else {
+            return;
+        };
+        let mut out: Vec<(u32, Vec<NackPair>)> = Vec::new();
+        for t in &mut p.tracks {
+            let Some(r) = t.recv.as_mut() else { continue };
+            r.missing.retain(|m| m.tries < max_tries);
+            let mut due: Vec<u16> = Vec::new();
+            for m in r.missing.iter_mut() {
+                if m.next_at <= now {
+                    m.tries += 1;
+                    m.next_at = now + interval;
+                    due.push(m.seq as u16);
+                }
+            }
+            if !due.is_empty() {
+                let pairs: Vec<NackPair> = nack_pairs(due).take(60).collect();
+                out.push((r.ssrc, pairs));
+            }
+        }
+        for (ssrc, pairs) in out {
+            let nack = NackBuilder {
+                sender_ssrc: sender,
+                media_ssrc: Ssrc(ssrc),
+                pairs: &pairs,
+            };
+            if self.send_rtcp((pid, Dir::Publish), |w| w.push(&nack).map(|_| ())) {
+                self.stats.nacks_sent += 1;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Time
+    // ------------------------------------------------------------------
+
+    /// The caller's clock reached `now`: ICE consent and DTLS timers, NACK
+    /// retries, throttled keyframe requests, sender/receiver reports. Then
+    /// drain [`Sfu::poll_transmit`] and [`Sfu::poll_event`].
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        let now = self.now;
+        let keys: Vec<TKey> = self.transports.keys().copied().collect();
+        for key in keys {
+            let Some(t) = self.transports.get_mut(&key) else {
+                continue;
+            };
+            if t.ice.poll_timeout().is_some_and(|at| at <= now) {
+                t.ice.handle_timeout(now);
+            }
+            if let Some(d) = &mut t.dtls {
+                if d.poll_timeout().is_some_and(|at| at <= now) {
+                    d.handle_timeout(now);
+                }
+            }
+            self.drain_transport(key);
+        }
+        let pids: Vec<Pid> = self.participants.keys().copied().collect();
+        for pid in pids {
+            let due_nack = self.participants.get(&pid).is_some_and(|p| {
+                p.tracks.iter().any(|t| {
+                    t.recv
+                        .as_ref()
+                        .is_some_and(|r| r.missing.iter().any(|m| m.next_at <= now))
+                })
+            });
+            if due_nack {
+                self.send_nacks(pid, now);
+            }
+            let n = self.participants.get(&pid).map_or(0, |p| p.tracks.len());
+            for ti in 0..n {
+                let pending = self
+                    .participants
+                    .get(&pid)
+                    .and_then(|p| p.tracks.get(ti))
+                    .is_some_and(|t| {
+                        t.keyframe_pending
+                            && t
+                                .last_keyframe_request
+                                .is_none_or(|l| now >= l + self.config.keyframe_interval)
+                    });
+                if pending {
+                    self.request_keyframe(pid, ti, now, false);
+                }
+            }
+            for dir in [Dir::Publish, Dir::Subscribe] {
+                let due = self
+                    .transports
+                    .get(&(pid, dir))
+                    .and_then(|t| t.next_report)
+                    .is_some_and(|at| at <= now);
+                if due {
+                    if let Some(t) = self.transports.get_mut(&(pid, dir)) {
+                        t.next_report = Some(now + self.config.report_interval);
+                    }
+                    match dir {
+                        Dir::Publish => self.send_receiver_reports(pid, now),
+                        Dir::Subscribe => self.send_sender_reports(pid, now),
+                    }
+                }
+            }
+        }
+    }
+
+    fn send_receiver_reports(&mut self, pid: Pid, now: Instant) {
+        let Some(tr) = self.transports.get(&(pid, Dir::Publish)) else {
+            return;
+        };
+        let sender = Ssrc(tr.rtcp_ssrc);
+        let Some(p) = self.participants.get_mut(&pid) else {
+            return;
+        };
+        let mut blocks: Vec<ReportBlock> = Vec::new();
+        for t in &mut p.tracks {
+            let Some(r) = t.recv.as_mut() else { continue };
+            let (lsr, dlsr) = match r.last_sr {
+                Some((c, at)) => {
+                    let d = now.saturating_duration_since(at);
+                    (c, CompactNtp::from_micros(d.as_micros() as u64))
+                }
+                None => (CompactNtp(0), CompactNtp(0)),
+            };
+            let _ = r.clock_rate;
+            blocks.push(ReportBlock {
+                ssrc: Ssrc(r.ssrc),
+                fraction_lost: r.tracker.fraction_lost_interval(),
+                cumulative_lost: r.tracker.cumulative_lost_field(),
+                extended_highest_seq: r.tracker.extended_max().report_field(),
+                jitter: r.jitter.get(),
+                last_sr: lsr,
+                delay_since_last_sr: dlsr,
+            });
+        }
+        for chunk in blocks.chunks(31) {
+            let rr = ReceiverReportBuilder {
+                ssrc: sender,
+                reports: chunk,
+                profile_ext: &[],
+            };
+            if self.send_rtcp((pid, Dir::Publish), |w| w.push(&rr).map(|_| ())) {
+                self.stats.reports_sent += 1;
+            }
+        }
+        if blocks.is_empty() {
+            let rr = ReceiverReportBuilder {
+                ssrc: sender,
+                reports: &[],
+                profile_ext: &[],
+            };
+            if self.send_rtcp((pid, Dir::Publish), |w| w.push(&rr).map(|_| ())) {
+                self.stats.reports_sent += 1;
+            }
+        }
+    }
+
+    fn send_sender_reports(&mut self, sid: Pid, now: Instant) {
+        let ntp_now = ntp(self.epoch, now);
+        let mut srs: Vec<(Ssrc, SenderInfo)> = Vec::new();
+        for p in self.participants.values() {
+            for t in &p.tracks {
+                for s in t.subs.iter().filter(|s| s.sub == sid && s.started) {
+                    let rtp_time = match s.last_sent {
+                        Some(at) => s
+                            .last_ts
+                            .wrapping_add(units(now.saturating_duration_since(at), s.clock_rate)),
+                        None => s.last_ts,
+                    };
+                    srs.push((
+                        Ssrc(s.ssrc),
+                        SenderInfo {
+                            ntp_time: ntp_now,
+                            rtp_time,
+                            packet_count: s.packets,
+                            octet_count: s.octets,
+                        },
+                    ));
+                }
+            }
+        }
+        for chunk in srs.chunks(16) {
+            let sent = self.send_rtcp((sid, Dir::Subscribe), |w| {
+                for (ssrc, info) in chunk {
+                    w.push(&SenderReportBuilder {
+                        ssrc: *ssrc,
+                        info: *info,
+                        reports: &[],
+                        profile_ext: &[],
+                    })?;
+                }
+                Ok(())
+            });
+            if sent {
+                self.stats.reports_sent += chunk.len() as u64;
+            }
+        }
+    }
+
+    /// When to call [`Sfu::handle_timeout`] next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut at: Option<Instant> = None;
+        let mut min = |x: Option<Instant>| {
+            if let Some(x) = x {
+                at = Some(at.map_or(x, |a| a.min(x)));
+            }
+        };
+        for t in self.transports.values() {
+            min(t.ice.poll_timeout());
+            min(t.dtls.as_ref().and_then(|d| d.poll_timeout()));
+            min(t.next_report);
+        }
+        for p in self.participants.values() {
+            for t in &p.tracks {
+                if let Some(r) = &t.recv {
+                    min(r.missing.iter().map(|m| m.next_at).min());
+                }
+                if t.keyframe_pending {
+                    min(Some(
+                        t.last_keyframe_request
+                            .map_or(self.now, |l| l + self.config.keyframe_interval),
+                    ));
+                }
+            }
+        }
+        at
+    }
+
+    /// The next event; drain until `None`.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    // ------------------------------------------------------------------
+    // Output
+    // ------------------------------------------------------------------
+
+    /// Write the next datagram into `buf` (give it at least 1500 bytes)
+    /// and say where it goes; `None` when nothing is queued. Control
+    /// datagrams (STUN, DTLS, RTCP) come first, then forwarded media: each
+    /// is copied from the publisher's buffer, rewritten for the subscriber
+    /// and SRTP-protected straight into `buf`. Allocates nothing for
+    /// forwarded media.
+    pub fn poll_transmit(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        while let Some(c) = self.ctrl.pop_front() {
+            let n = c.data.len();
+            let ok = n <= buf.len();
+            if ok {
+                buf[..n].copy_from_slice(&c.data);
+            } else {
+                self.stats.queue_drops += 1;
+            }
+            self.pool.push(c.data);
+            if ok {
+                return Some(Transmit {
+                    source: c.source,
+                    destination: c.destination,
+                    len: n,
+                });
+            }
+        }
+        while let Some(job) = self.jobs.front_mut() {
+            let job_copy = *job;
+            let (result, next) = self.run_job(job_copy, buf);
+            match next {
+                Some(n) => {
+                    if let Some(j) = self.jobs.front_mut() {
+                        j.kind = JobKind::Fanout { next: n };
+                    }
+                }
+                None => {
+                    self.jobs.pop_front();
+                }
+            }
+            if let Some(t) = result {
+                return Some(t);
+            }
+        }
+        None
+    }
+
+    /// Runs one step of a job: returns the datagram written (if any) and,
+    /// for a fan-out, the next subscriber index to continue from.
+    fn run_job(&mut self, job: Job, buf: &mut [u8]) -> (Option<Transmit>, Option<usize>) {
+        let Some(p) = self.participants.get_mut(&job.publisher) else {
+            return (None, None);
+        };
+        let Some(track) = p.tracks.get_mut(job.track) else {
+            return (None, None);
+        };
+        let Some(data) = track.ring.at(job.slot, job.seq) else {
+            return (None, None);
+        };
+        let Ok(src) = RtpPacket::new_checked(data) else {
+            return (None, None);
+        };
+        let (start, only) = match job.kind {
+            JobKind::Fanout { next } => (next, None),
+            JobKind::Resend { sub } => (0, Some(sub)),
+        };
+        let now = self.now;
+        let mut i = start;
+        while i < track.subs.len() {
+            let s = &mut track.subs[i];
+            i += 1;
+            if only.is_some_and(|o| o != s.sub) {
+                continue;
+            }
+            let Some(t) = self.transports.get_mut(&(s.sub, Dir::Subscribe)) else {
+                continue;
+            };
+            let Some((remote, local)) = t.ready() else {
+                continue;
+            };
+            let resend = only.is_some();
+            let Some(len) = write_for_subscriber(&src, s, t, buf, now, resend) else {
+                self.stats.pt_unmapped_drops += 1;
+                continue;
+            };
+            if resend {
+                self.stats.retransmitted += 1;
+            } else {
+                self.stats.forwarded += 1;
+            }
+            let tx = Transmit {
+                source: local,
+                destination: remote,
+                len,
+            };
+            let next = if only.is_some() || i >= track.subs.len() {
+                None
+            } else {
+                Some(i)
+            };
+            return (Some(tx), next);
+        }
+        (None, None)
+    }
+}
+
+enum Event2 {
+    Ice(IceEvent),
+    Dtls(DtlsEvent),
+}
+
+/// Recompute a subscriber output's payload-type and extension-id maps from
+/// the publisher's and the subscriber's negotiated codecs and extensions.
+fn rebuild_maps(codecs: &[PubCodec], exts: &[(u8, String)], pub_mid: &str, s: &mut SubOut) {
+    s.pts.clear();
+    for c in codecs {
+        let m = s.codecs.iter().find(|sc| {
+            sc.name.eq_ignore_ascii_case(&c.name)
+                && sc.clock_rate == c.clock_rate
+                && sc.channels.unwrap_or(1) == c.channels.unwrap_or(1)
+        });
+        if let Some(sc) = m {
+            s.pts.push((c.pt, sc.pt, sc.rtx_pt));
+            s.clock_rate = sc.clock_rate;
+        }
+    }
+    s.ext_map.iter_mut().for_each(|x| *x = 0);
+    s.mid_ext = None;
+    s.twcc_ext = None;
+    for (pid, uri) in exts {
+        let Some(sid) = s
+            .exts
+            .iter()
+            .find(|e| &e.uri == uri)
+            .and_then(|e| u8::try_from(e.id).ok())
+        else {
+            continue;
+        };
+        match uri.as_str() {
+            URI_RID | URI_RRID => {}
+            URI_MID => {
+                if s.mid.len() == pub_mid.len() {
+                    s.ext_map[usize::from(*pid)] = sid;
+                    s.mid_ext = Some(sid);
+                }
+            }
+            URI_TWCC => {
+                s.ext_map[usize::from(*pid)] = sid;
+                s.twcc_ext = Some(sid);
+            }
+            _ => s.ext_map[usize::from(*pid)] = sid,
+        }
+    }
+}
+
+/// Copy `src` into `buf` rewritten for subscriber `s` (SSRC, sequence
+/// number, timestamp, payload type, extension ids and values), as RTX when
+/// `resend` and RTX was negotiated, and protect it with the subscriber
+/// transport's context. Returns the SRTP length.
+fn write_for_subscriber(
+    src: &RtpPacket<&[u8]>,
+    s: &mut SubOut,
+    t: &mut Transport,
+    buf: &mut [u8],
+    now: Instant,
+    resend: bool,
+) -> Option<usize> {
+    let in_pt = src.payload_type().get();
+    let &(_, out_pt, out_rtx_pt) = s.pts.iter().find(|(p, _, _)| *p == in_pt)?;
+    let in_seq = src.sequence_number();
+    let in_ts = src.timestamp();
+    if !resend && (!s.started || s.rebase) {
+        if s.started {
+            // Publisher restart: continue right after what the subscriber
+            // last got, in sequence and in time.
+            let elapsed = s
+                .last_sent
+                .map_or(0, |at| units(now.saturating_duration_since(at), s.clock_rate));
+            s.seq_offset = s.last_seq.wrapping_add(1).wrapping_sub(in_seq);
+            s.ts_offset = s
+                .last_ts
+                .wrapping_add(elapsed.max(1))
+                .wrapping_sub(in_ts);
+        }
+        s.started = true;
+        s.rebase = false;
+    }
+    if !s.started {
+        return None;
+    }
+    let out_seq = in_seq.wrapping_add(s.seq_offset);
+    let out_ts = in_ts.wrapping_add(s.ts_offset);
+    let tx = t.tx.as_mut()?;
+    let overhead = tx.profile().rtp_overhead();
+    let room = buf.len().checked_sub(overhead)?;
+    let rtx = match (resend, s.rtx_ssrc, out_rtx_pt) {
+        (true, Some(r), Some(p)) => Some((r, p)),
+        _ => None,
+    };
+    let mut len = {
+        let mut p = src.copy_into(&mut buf[..room]).ok()?;
+        p.set_ssrc(Ssrc(s.ssrc));
+        p.set_sequence_number(out_seq);
+        p.set_timestamp(out_ts);
+        p.set_payload_type(Pt::new(out_pt)?);
+        let map = &s.ext_map;
+        if p.remap_extension_ids(|id| {
+            let m = map[usize::from(id)];
+            (m != 0).then_some(m)
+        })
+        .is_err()
+        {
+            let _ = p.remap_extension_ids(|_| None);
+        }
+        if let Some(id) = s.mid_ext {
+            let _ = p.set_extension(id, s.mid.as_bytes());
+        }
+        if let Some(id) = s.twcc_ext {
+            let seq = t.twcc_seq;
+            if p.set_extension_value(id, &TransportSeq(seq)).is_ok() {
+                t.twcc_seq = seq.wrapping_add(1);
+            }
+        }
+        src.as_bytes().len()
+    };
+    if let Some((rtx_ssrc, rtx_pt)) = rtx {
+        // RFC 4588 §4: OSN in front of the original payload, padding
+        // dropped, RTX SSRC, PT and sequence number.
+        let hdr = src.header_len();
+        let body = src.payload().len();
+        if hdr + 2 + body > room {
+            return None;
+        }
+        buf.copy_within(hdr..hdr + body, hdr + 2);
+        buf[hdr..hdr + 2].copy_from_slice(&out_seq.to_be_bytes());
+        buf[0] &= !0x20;
+        len = hdr + 2 + body;
+        let mut p = RtpPacket::new_checked(&mut buf[..len]).ok()?;
+        p.set_ssrc(Ssrc(rtx_ssrc));
+        p.set_payload_type(Pt::new(rtx_pt)?);
+        p.set_sequence_number(s.rtx_seq);
+        s.rtx_seq = s.rtx_seq.wrapping_add(1);
+    }
+    let n = tx.protect_rtp(buf, len).ok()?;
+    if !resend {
+        if out_seq.wrapping_sub(s.last_seq) < 0x8000 || s.packets == 0 {
+            s.last_seq = out_seq;
+            s.last_ts = out_ts;
+            s.last_sent = Some(now);
+        }
+        s.packets = s.packets.wrapping_add(1);
+        s.octets = s
+            .octets
+            .wrapping_add(src.payload().len() as u32);
+    }
+    Some(n)
+}
+

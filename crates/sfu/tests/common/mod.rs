@@ -1,0 +1,763 @@
+//! A group call on tern-sim: an SFU and participants built from Tern's own
+//! client stack (full ICE agent, DTLS client, SRTP contexts), wired through
+//! the SFU's `MediaPlane` implementation the way signaling would.
+#![allow(dead_code)]
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use tern_dtls::{Certificate, Dtls, Event as DtlsEvent, Fingerprint, Role};
+use tern_ice::{Agent, AgentConfig, Candidate, Credentials, Event as IceEvent, SeededRng};
+use tern_rtp::rtcp::{CompoundIter, CompoundWriter, NackBuilder, NackPair, RtcpPacket, RtcpWrite};
+use tern_rtp::{classify, PacketKind, Pt, RtpBuilder, RtpPacket, Ssrc};
+use tern_sdp::codec::NegotiatedExtension;
+use tern_sdp::{AcceptedMedia, Direction, MediaKind, NegotiatedCodec, RemoteTransport, Setup, SubscriberTrack};
+use tern_sfu::{Event, Sfu, SfuConfig};
+use tern_signal::{
+    MediaPlane, PublishNegotiation, PublishedTrack, SubscribeNegotiation, SubscribedTrack,
+    TransportParams,
+};
+use tern_sim::{Endpoint, EndpointId, Sim, SimConfig, Transmit};
+use tern_srtp::Context;
+
+pub const SFU_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+pub const VIDEO_PT: u8 = 96;
+pub const VIDEO_RTX_PT: u8 = 97;
+/// The payload types the SFU offers subscribers (different on purpose).
+pub const SUB_VIDEO_PT: u8 = 100;
+pub const SUB_VIDEO_RTX_PT: u8 = 101;
+
+pub fn sfu_addr() -> SocketAddr {
+    SocketAddr::new(SFU_IP, 3478)
+}
+
+/// One client transport: full ICE (controlling), DTLS client, SRTP.
+pub struct ClientTransport {
+    pub local: SocketAddr,
+    pub ice: Agent,
+    pub creds: Credentials,
+    pub dtls: Option<Dtls>,
+    cert: Certificate,
+    sfu_fp: Fingerprint,
+    pub tx: Option<Context>,
+    pub rx: Option<Context>,
+    pub selected: Option<SocketAddr>,
+    pub out: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
+}
+
+impl ClientTransport {
+    fn new(
+        local: SocketAddr,
+        cert: &Certificate,
+        sfu: &TransportParams,
+        seed: u64,
+        now: Instant,
+    ) -> Self {
+        let mut rng = SeededRng::new(seed);
+        let creds = Credentials::random(&mut rng);
+        let mut ice = Agent::new(AgentConfig::full(creds.clone(), true), now, seed ^ 0x55);
+        ice.add_local_host(local, 65535).unwrap();
+        ice.set_remote_credentials(Credentials::new(&sfu.ice_ufrag, &sfu.ice_pwd).unwrap());
+        ice.add_remote_candidate(Candidate::from_sdp(&sfu.candidates[0]).unwrap())
+            .unwrap();
+        ice.end_of_remote_candidates();
+        let sfu_fp: Fingerprint = sfu.fingerprints[0].1.parse().unwrap();
+        let mut t = ClientTransport {
+            local,
+            ice,
+            creds,
+            dtls: None,
+            cert: cert.clone(),
+            sfu_fp,
+            tx: None,
+            rx: None,
+            selected: None,
+            out: VecDeque::new(),
+        };
+        t.pump(now);
+        t
+    }
+
+    pub fn remote(&self) -> RemoteTransport {
+        RemoteTransport {
+            ice_ufrag: self.creds.ufrag().to_owned(),
+            ice_pwd: self.creds.pwd().to_owned(),
+            ice_options: vec![],
+            fingerprints: vec![("sha-256".to_owned(), self.cert.fingerprint().to_string())],
+            candidates: vec![],
+            end_of_candidates: false,
+            ice_lite: false,
+        }
+    }
+
+    fn pump(&mut self, now: Instant) {
+        let mut buf = [0u8; 1500];
+        while let Some(t) = self.ice.poll_transmit(&mut buf) {
+            self.out
+                .push_back((t.source, t.destination, buf[..t.len].to_vec()));
+        }
+        while let Some(e) = self.ice.poll_event() {
+            if let IceEvent::SelectedPair { remote, .. } = e {
+                self.selected = Some(remote);
+                if self.dtls.is_none() {
+                    self.dtls = Some(
+                        Dtls::new(
+                            Role::Client,
+                            remote,
+                            &self.cert,
+                            self.sfu_fp,
+                            tern_dtls::Config::default(),
+                            now,
+                        )
+                        .unwrap(),
+                    );
+                }
+            }
+        }
+        if let Some(d) = &mut self.dtls {
+            while let Some(t) = d.poll_transmit(&mut buf) {
+                self.out
+                    .push_back((self.local, t.destination, buf[..t.len].to_vec()));
+            }
+            while let Some(e) = d.poll_event() {
+                if let DtlsEvent::Connected(keys) = e {
+                    let (tx, rx) = keys.contexts().unwrap();
+                    self.tx = Some(tx);
+                    self.rx = Some(rx);
+                }
+            }
+        }
+    }
+
+    pub fn connected(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    fn timeout(&self) -> Option<Instant> {
+        let a = self.ice.poll_timeout();
+        let b = self.dtls.as_ref().and_then(|d| d.poll_timeout());
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn on_timeout(&mut self, now: Instant) {
+        if self.ice.poll_timeout().is_some_and(|t| t <= now) {
+            self.ice.handle_timeout(now);
+        }
+        if let Some(d) = &mut self.dtls {
+            if d.poll_timeout().is_some_and(|t| t <= now) {
+                d.handle_timeout(now);
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Protect and queue an RTP packet.
+    pub fn send_rtp(&mut self, pkt: &[u8]) {
+        let (Some(tx), Some(dst)) = (self.tx.as_mut(), self.selected) else {
+            return;
+        };
+        let mut buf = vec![0u8; pkt.len() + 64];
+        buf[..pkt.len()].copy_from_slice(pkt);
+        let n = tx.protect_rtp(&mut buf, pkt.len()).unwrap();
+        buf.truncate(n);
+        self.out.push_back((self.local, dst, buf));
+    }
+
+    /// Protect and queue an RTCP compound.
+    pub fn send_rtcp(&mut self, pkt: &[u8]) {
+        let (Some(tx), Some(dst)) = (self.tx.as_mut(), self.selected) else {
+            return;
+        };
+        let mut buf = vec![0u8; pkt.len() + 64];
+        buf[..pkt.len()].copy_from_slice(pkt);
+        let n = tx.protect_rtcp(&mut buf, pkt.len()).unwrap();
+        buf.truncate(n);
+        self.out.push_back((self.local, dst, buf));
+    }
+}
+
+/// What a client publishes: one video track with RTX.
+pub struct VideoSender {
+    pub ssrc: u32,
+    pub rtx_ssrc: u32,
+    pub seq: u16,
+    pub ts: u32,
+    pub rtx_seq: u16,
+    pub next_at: Instant,
+    pub interval: Duration,
+    /// Sent packets by sequence number (for RTX).
+    pub sent: HashMap<u16, Vec<u8>>,
+    pub count: u64,
+    pub rtx_sent: u64,
+    pub stop_after: Option<u64>,
+}
+
+/// What a subscriber saw of one forwarded SSRC.
+#[derive(Default)]
+pub struct Received {
+    /// Payload ids (publisher's packet counter) received.
+    pub ids: BTreeSet<u64>,
+    pub seqs: Vec<u16>,
+    pub timestamps: Vec<u32>,
+    pub rtx: u64,
+    pub payload_types: BTreeSet<u8>,
+}
+
+pub struct Client {
+    pub name: String,
+    pub publish: ClientTransport,
+    pub subscribe: ClientTransport,
+    pub video: Option<VideoSender>,
+    /// Forwarded SSRC → what arrived; RTX SSRC → media SSRC.
+    pub received: HashMap<u32, Received>,
+    pub rtx_map: HashMap<u32, u32>,
+    pub nacks_received: u64,
+    pub plis_received: u64,
+    pub srs_received: u64,
+    pub rtcp_to_sub: u64,
+    /// Send NACKs for gaps seen on the subscribe transport.
+    pub nack_downstream: bool,
+    pub nacks_sent: u64,
+    /// Raw packets to send on the publish transport (attacks).
+    pub inject: VecDeque<Vec<u8>>,
+    pub inject_rtcp_sub: VecDeque<Vec<u8>>,
+}
+
+impl Client {
+    fn on_receive(&mut self, now: Instant, from: SocketAddr, to: SocketAddr, data: &[u8]) {
+        let is_pub = to == self.publish.local;
+        let t = if is_pub {
+            &mut self.publish
+        } else {
+            &mut self.subscribe
+        };
+        match classify(data) {
+            PacketKind::Stun => {
+                t.ice.handle_receive(now, from, to, data);
+            }
+            PacketKind::Dtls => {
+                if let Some(d) = &mut t.dtls {
+                    d.handle_receive(now, from, data);
+                }
+            }
+            PacketKind::Rtp => {
+                let Some(rx) = t.rx.as_mut() else { return };
+                let mut buf = data.to_vec();
+                let Ok(n) = rx.unprotect_rtp(&mut buf) else {
+                    return;
+                };
+                let pkt = RtpPacket::new_checked(&buf[..n]).unwrap();
+                let mut ssrc = pkt.ssrc().0;
+                let mut payload = pkt.payload();
+                let mut seq = pkt.sequence_number();
+                let mut rtx = false;
+                if let Some(&m) = self.rtx_map.get(&ssrc) {
+                    seq = u16::from_be_bytes([payload[0], payload[1]]);
+                    payload = &payload[2..];
+                    ssrc = m;
+                    rtx = true;
+                }
+                let id = u64::from_be_bytes(payload[..8].try_into().unwrap());
+                let r = self.received.entry(ssrc).or_default();
+                r.ids.insert(id);
+                r.payload_types.insert(pkt.payload_type().get());
+                if rtx {
+                    r.rtx += 1;
+                } else {
+                    // NACK gaps downstream (simple: everything between the
+                    // last and this one).
+                    if self.nack_downstream {
+                        if let Some(&last) = r.seqs.last() {
+                            let gap = seq.wrapping_sub(last);
+                            if (2..100).contains(&gap) {
+                                let lost: Vec<u16> =
+                                    (1..gap).map(|i| last.wrapping_add(i)).collect();
+                                let pairs: Vec<NackPair> =
+                                    tern_rtp::rtcp::nack_pairs(lost).collect();
+                                let nack = NackBuilder {
+                                    sender_ssrc: Ssrc(1),
+                                    media_ssrc: Ssrc(ssrc),
+                                    pairs: &pairs,
+                                };
+                                let mut b = vec![0u8; nack.buffer_len()];
+                                nack.write(&mut b).unwrap();
+                                self.nacks_sent += 1;
+                                self.subscribe.send_rtcp(&b);
+                            }
+                        }
+                    }
+                    let r = self.received.entry(ssrc).or_default();
+                    if r.seqs.last().is_none_or(|&l| seq.wrapping_sub(l) < 0x8000) {
+                        r.seqs.push(seq);
+                        r.timestamps.push(pkt.timestamp());
+                    }
+                }
+            }
+            PacketKind::Rtcp => {
+                let Some(rx) = t.rx.as_mut() else { return };
+                let mut buf = data.to_vec();
+                let Ok(n) = rx.unprotect_rtcp(&mut buf) else {
+                    return;
+                };
+                if !is_pub {
+                    self.rtcp_to_sub += 1;
+                }
+                let mut answer: Vec<u16> = Vec::new();
+                for p in CompoundIter::new(&buf[..n]).flatten() {
+                    match p {
+                        RtcpPacket::Nack(nk) if is_pub => {
+                            self.nacks_received += 1;
+                            answer.extend(nk.lost());
+                        }
+                        RtcpPacket::Pli(_) if is_pub => self.plis_received += 1,
+                        RtcpPacket::SenderReport(_) => self.srs_received += 1,
+                        _ => {}
+                    }
+                }
+                if let Some(v) = self.video.as_mut() {
+                    for s in answer {
+                        let Some(orig) = v.sent.get(&s) else { continue };
+                        let p = RtpPacket::new_checked(&orig[..]).unwrap();
+                        let mut body = s.to_be_bytes().to_vec();
+                        body.extend_from_slice(p.payload());
+                        let mut b = vec![0u8; 1500];
+                        let n = RtpBuilder::new(
+                            Pt::new(VIDEO_RTX_PT).unwrap(),
+                            v.rtx_seq,
+                            p.timestamp(),
+                            Ssrc(v.rtx_ssrc),
+                        )
+                        .payload(&body)
+                        .write(&mut b)
+                        .unwrap();
+                        v.rtx_seq = v.rtx_seq.wrapping_add(1);
+                        v.rtx_sent += 1;
+                        b.truncate(n);
+                        self.publish.send_rtp(&b);
+                    }
+                }
+            }
+            _ => {}
+        }
+        let t = if is_pub {
+            &mut self.publish
+        } else {
+            &mut self.subscribe
+        };
+        t.pump(now);
+    }
+
+    fn send_media(&mut self, now: Instant) {
+        if !self.publish.connected() {
+            return;
+        }
+        while let Some(p) = self.inject.pop_front() {
+            self.publish.send_rtp(&p);
+        }
+        while let Some(p) = self.inject_rtcp_sub.pop_front() {
+            self.subscribe.send_rtcp(&p);
+        }
+        let Some(v) = self.video.as_mut() else { return };
+        while v.next_at <= now {
+            if v.stop_after.is_some_and(|s| v.count >= s) {
+                return;
+            }
+            let mut payload = vec![0xAB; 200];
+            payload[..8].copy_from_slice(&v.count.to_be_bytes());
+            let mut b = vec![0u8; 1500];
+            let n = RtpBuilder::new(Pt::new(VIDEO_PT).unwrap(), v.seq, v.ts, Ssrc(v.ssrc))
+                .payload(&payload)
+                .write(&mut b)
+                .unwrap();
+            b.truncate(n);
+            v.sent.insert(v.seq, b.clone());
+            if v.sent.len() > 2000 {
+                v.sent.remove(&v.seq.wrapping_sub(2000));
+            }
+            v.seq = v.seq.wrapping_add(1);
+            v.ts = v.ts.wrapping_add(900);
+            v.count += 1;
+            v.next_at += v.interval;
+            self.publish.send_rtp(&b);
+        }
+    }
+}
+
+pub struct SfuNode {
+    pub sfu: Sfu,
+    pub events: Vec<Event>,
+    scratch: Vec<u8>,
+}
+
+impl SfuNode {
+    fn drain_events(&mut self) {
+        while let Some(e) = self.sfu.poll_event() {
+            self.events.push(e);
+        }
+    }
+}
+
+pub enum Node {
+    Sfu(Box<SfuNode>),
+    Client(Box<Client>),
+}
+
+impl Node {
+    pub fn sfu(&self) -> &SfuNode {
+        match self {
+            Node::Sfu(s) => s,
+            Node::Client(_) => panic!("not the SFU"),
+        }
+    }
+    pub fn sfu_mut(&mut self) -> &mut SfuNode {
+        match self {
+            Node::Sfu(s) => s,
+            Node::Client(_) => panic!("not the SFU"),
+        }
+    }
+    pub fn client(&self) -> &Client {
+        match self {
+            Node::Client(c) => c,
+            Node::Sfu(_) => panic!("not a client"),
+        }
+    }
+    pub fn client_mut(&mut self) -> &mut Client {
+        match self {
+            Node::Client(c) => c,
+            Node::Sfu(_) => panic!("not a client"),
+        }
+    }
+}
+
+impl Endpoint for Node {
+    fn handle_receive(&mut self, now: Instant, from: SocketAddr, to: SocketAddr, data: &[u8]) {
+        match self {
+            Node::Sfu(s) => {
+                s.scratch.clear();
+                s.scratch.extend_from_slice(data);
+                let mut buf = std::mem::take(&mut s.scratch);
+                s.sfu.handle_receive(now, from, to, &mut buf);
+                s.scratch = buf;
+                s.drain_events();
+            }
+            Node::Client(c) => {
+                c.on_receive(now, from, to, data);
+                c.send_media(now);
+            }
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        match self {
+            Node::Sfu(s) => {
+                s.sfu.handle_timeout(now);
+                s.drain_events();
+            }
+            Node::Client(c) => {
+                c.publish.on_timeout(now);
+                c.subscribe.on_timeout(now);
+                c.send_media(now);
+            }
+        }
+    }
+
+    fn poll_transmit(&mut self, _now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+        match self {
+            Node::Sfu(s) => {
+                let t = s.sfu.poll_transmit(buf)?;
+                Some(Transmit {
+                    source: t.source,
+                    destination: t.destination,
+                    len: t.len,
+                })
+            }
+            Node::Client(c) => {
+                let (src, dst, data) = c
+                    .publish
+                    .out
+                    .pop_front()
+                    .or_else(|| c.subscribe.out.pop_front())?;
+                buf[..data.len()].copy_from_slice(&data);
+                Some(Transmit {
+                    source: src,
+                    destination: dst,
+                    len: data.len(),
+                })
+            }
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self {
+            Node::Sfu(s) => s.sfu.poll_timeout(),
+            Node::Client(c) => {
+                let mut at = [
+                    c.publish.timeout(),
+                    c.subscribe.timeout(),
+                    c.video
+                        .as_ref()
+                        .filter(|v| v.stop_after.is_none_or(|s| v.count < s))
+                        .filter(|_| c.publish.connected())
+                        .map(|v| v.next_at),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>();
+                at.sort();
+                at.first().copied()
+            }
+        }
+    }
+}
+
+pub fn vp8(pt: u8, rtx: u8) -> NegotiatedCodec {
+    NegotiatedCodec {
+        pt,
+        name: "VP8".into(),
+        clock_rate: 90_000,
+        channels: None,
+        fmtp: String::new(),
+        rtx_pt: Some(rtx),
+        rtcp_fb: vec!["nack".into(), "nack pli".into()],
+    }
+}
+
+/// A call: the SFU at index 0, clients after it.
+pub struct Call {
+    pub sim: Sim<Node>,
+    pub sfu: EndpointId,
+    pub clients: Vec<(String, EndpointId)>,
+    pub epoch: Instant,
+    pub cert: Certificate,
+}
+
+/// The forwarded SSRC of `publisher`'s video (fixed per publisher index).
+pub fn forward_ssrc(i: usize) -> u32 {
+    0xF000_0000 + i as u32 * 2
+}
+
+impl Call {
+    pub fn new(seed: u64) -> Call {
+        let epoch = Instant::now();
+        let mut sim = Sim::new(SimConfig::new(seed, epoch));
+        let cert = Certificate::generate().unwrap();
+        let sfu = Sfu::new(SfuConfig::new(sfu_addr(), cert.clone(), seed), epoch);
+        let id = sim.add_endpoint(
+            Node::Sfu(Box::new(SfuNode {
+                sfu,
+                events: vec![],
+                scratch: Vec::with_capacity(2048),
+            })),
+            &[SFU_IP],
+        );
+        Call {
+            sim,
+            sfu: id,
+            clients: vec![],
+            epoch,
+            cert,
+        }
+    }
+
+    pub fn sfu(&mut self) -> &mut Sfu {
+        &mut self.sim.endpoint_mut(self.sfu).sfu_mut().sfu
+    }
+
+    pub fn client(&self, name: &str) -> &Client {
+        let id = self.id(name);
+        self.sim.endpoint(id).client()
+    }
+
+    pub fn client_mut(&mut self, name: &str) -> &mut Client {
+        let id = self.id(name);
+        self.sim.endpoint_mut(id).client_mut()
+    }
+
+    pub fn id(&self, name: &str) -> EndpointId {
+        self.clients.iter().find(|(n, _)| n == name).unwrap().1
+    }
+
+    pub fn index(&self, name: &str) -> usize {
+        self.clients.iter().position(|(n, _)| n == name).unwrap()
+    }
+
+    /// Join `name` to `room`; if `publish`, it publishes one video track.
+    pub fn join(&mut self, name: &str, room: &str, publish: bool) -> EndpointId {
+        let i = self.clients.len();
+        let ip = IpAddr::V4(Ipv4Addr::new(10, 0, 1, 1 + i as u8));
+        let now = self.sim.now();
+        self.sfu().set_now(now);
+        let params = self.sfu().create_participant(name, room).unwrap();
+        let ccert = Certificate::generate().unwrap();
+        let seed = 1000 + i as u64;
+        let publish_t =
+            ClientTransport::new(SocketAddr::new(ip, 5000), &ccert, &params.publish, seed, now);
+        let subscribe_t = ClientTransport::new(
+            SocketAddr::new(ip, 5002),
+            &ccert,
+            &params.subscribe,
+            seed + 500,
+            now,
+        );
+        let video = publish.then(|| VideoSender {
+            ssrc: 0x1000 + i as u32 * 16,
+            rtx_ssrc: 0x1001 + i as u32 * 16,
+            seq: 65_000, // wraps soon
+            ts: 1,
+            rtx_seq: 7,
+            next_at: now,
+            interval: Duration::from_millis(10),
+            sent: HashMap::new(),
+            count: 0,
+            rtx_sent: 0,
+            stop_after: None,
+        });
+        let client = Client {
+            name: name.to_owned(),
+            publish: publish_t,
+            subscribe: subscribe_t,
+            video,
+            received: HashMap::new(),
+            rtx_map: HashMap::new(),
+            nacks_received: 0,
+            plis_received: 0,
+            srs_received: 0,
+            rtcp_to_sub: 0,
+            nack_downstream: false,
+            nacks_sent: 0,
+            inject: VecDeque::new(),
+            inject_rtcp_sub: VecDeque::new(),
+        };
+        let remote = client.publish.remote();
+        let video_ssrcs = client.video.as_ref().map(|v| (v.ssrc, v.rtx_ssrc));
+        let id = self.sim.add_endpoint(Node::Client(Box::new(client)), &[ip]);
+        self.clients.push((name.to_owned(), id));
+        // The publish negotiation.
+        let media: Vec<AcceptedMedia> = video_ssrcs
+            .map(|(s, r)| AcceptedMedia {
+                index: 0,
+                mid: "0".into(),
+                kind: MediaKind::Video,
+                offered_direction: Direction::SendOnly,
+                direction: Direction::RecvOnly,
+                codecs: vec![vp8(VIDEO_PT, VIDEO_RTX_PT)],
+                extensions: vec![],
+                msid: None,
+                ssrcs: vec![s],
+                rtx_ssrcs: vec![(s, r)],
+                rids: vec![],
+                cname: None,
+            })
+            .into_iter()
+            .collect();
+        let tracks: Vec<PublishedTrack> = video_ssrcs
+            .map(|_| PublishedTrack {
+                track_id: format!("{name}-t0"),
+                mid: "0".into(),
+                kind: MediaKind::Video,
+                forward_ssrc: forward_ssrc(i),
+                forward_rtx_ssrc: Some(forward_ssrc(i) + 1),
+            })
+            .into_iter()
+            .collect();
+        self.sfu()
+            .publish_changed(
+                name,
+                &PublishNegotiation {
+                    remote: &remote,
+                    dtls_role: Setup::Passive,
+                    ice_restart: false,
+                    media: &media,
+                    tracks: &tracks,
+                },
+            )
+            .unwrap();
+        id
+    }
+
+    /// (Re)negotiate `name`'s subscriptions: every other publisher in the
+    /// list.
+    pub fn subscribe(&mut self, name: &str, publishers: &[&str], rtx: bool) {
+        let mut tracks = Vec::new();
+        for p in publishers {
+            let pi = self.index(p);
+            tracks.push(SubscribedTrack {
+                publisher: (*p).to_owned(),
+                publisher_mid: "0".into(),
+                track: SubscriberTrack {
+                    mid: pi.to_string(),
+                    kind: MediaKind::Video,
+                    track_id: format!("{p}-t0"),
+                    stream_id: (*p).to_owned(),
+                    ssrc: forward_ssrc(pi),
+                    rtx_ssrc: rtx.then_some(forward_ssrc(pi) + 1),
+                    codecs: vec![if rtx {
+                        vp8(SUB_VIDEO_PT, SUB_VIDEO_RTX_PT)
+                    } else {
+                        NegotiatedCodec {
+                            rtx_pt: None,
+                            ..vp8(SUB_VIDEO_PT, 0)
+                        }
+                    }],
+                    extensions: Vec::<NegotiatedExtension>::new(),
+                },
+            });
+        }
+        let c = self.client_mut(name);
+        for p in publishers.iter() {
+            let _ = p;
+        }
+        let remote = c.subscribe.remote();
+        let rtx_pairs: Vec<(u32, u32)> = tracks
+            .iter()
+            .filter_map(|t| t.track.rtx_ssrc.map(|r| (r, t.track.ssrc)))
+            .collect();
+        c.rtx_map.extend(rtx_pairs);
+        let now = self.sim.now();
+        self.sfu().set_now(now);
+        self.sfu().subscribe_changed(
+            name,
+            &SubscribeNegotiation {
+                remote: &remote,
+                dtls_role: Setup::Passive,
+                ice_restart: false,
+                tracks: &tracks,
+                refused: &[],
+            },
+        );
+    }
+
+    pub fn run(&mut self, d: Duration) {
+        self.sim.run_for(d);
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.sim.endpoint(self.sfu).sfu().events
+    }
+
+    pub fn all_connected(&self) -> bool {
+        self.clients.iter().all(|(_, id)| {
+            let c = self.sim.endpoint(*id).client();
+            c.publish.connected() && c.subscribe.connected()
+        })
+    }
+
+    pub fn sfu_ref(&self) -> &Sfu {
+        &self.sim.endpoint(self.sfu).sfu().sfu
+    }
+
+    pub fn write_rtcp(w: &[&dyn RtcpWrite]) -> Vec<u8> {
+        let mut b = vec![0u8; 1500];
+        let mut c = CompoundWriter::new(&mut b);
+        for p in w {
+            c.push(*p).unwrap();
+        }
+        let n = c.finish();
+        b.truncate(n);
+        b
+    }
+}

@@ -358,7 +358,7 @@ impl<E: TurnEnv> TurnServer<E> {
         self.stats.received += 1;
         self.expire_allocations(now);
         if let Some(&tuple) = self.by_relay.get(&to) {
-            self.from_peer(now, tuple, from, data);
+            self.relay_from_peer(now, tuple, from, data);
             return;
         }
         match data.first() {
@@ -371,7 +371,7 @@ impl<E: TurnEnv> TurnServer<E> {
         }
     }
 
-    fn from_peer(&mut self, now: Instant, tuple: FiveTuple, peer: SocketAddr, data: &[u8]) {
+    fn relay_from_peer(&mut self, now: Instant, tuple: FiveTuple, peer: SocketAddr, data: &[u8]) {
         let Some(a) = self.allocations.get(&tuple) else {
             self.stats.dropped += 1;
             return;

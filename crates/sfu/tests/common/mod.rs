@@ -761,3 +761,68 @@ impl Call {
         b
     }
 }
+
+impl Call {
+    /// `name` restarts its video source: a new SSRC (and RTX SSRC), a new
+    /// random-looking sequence number and timestamp, renegotiated.
+    pub fn republish(&mut self, name: &str, new_ssrc: u32) {
+        let i = self.index(name);
+        let c = self.client_mut(name);
+        let v = c.video.as_mut().unwrap();
+        v.ssrc = new_ssrc;
+        v.rtx_ssrc = new_ssrc + 1;
+        v.seq = 12_345;
+        v.ts = 0x7000_0000;
+        v.sent.clear();
+        let remote = c.publish.remote();
+        let media = vec![AcceptedMedia {
+            index: 0,
+            mid: "0".into(),
+            kind: MediaKind::Video,
+            offered_direction: Direction::SendOnly,
+            direction: Direction::RecvOnly,
+            codecs: vec![vp8(VIDEO_PT, VIDEO_RTX_PT)],
+            extensions: vec![],
+            msid: None,
+            ssrcs: vec![new_ssrc],
+            rtx_ssrcs: vec![(new_ssrc, new_ssrc + 1)],
+            rids: vec![],
+            cname: None,
+        }];
+        let tracks = vec![PublishedTrack {
+            track_id: format!("{name}-t0"),
+            mid: "0".into(),
+            kind: MediaKind::Video,
+            forward_ssrc: forward_ssrc(i),
+            forward_rtx_ssrc: Some(forward_ssrc(i) + 1),
+        }];
+        let now = self.sim.now();
+        self.sfu().set_now(now);
+        self.sfu()
+            .publish_changed(
+                name,
+                &PublishNegotiation {
+                    remote: &remote,
+                    dtls_role: Setup::Passive,
+                    ice_restart: false,
+                    media: &media,
+                    tracks: &tracks,
+                },
+            )
+            .unwrap();
+    }
+
+    /// An RTP packet (plaintext) as `name`'s publisher would send it but
+    /// with `ssrc` and a payload id.
+    pub fn rtp_with(ssrc: u32, seq: u16, id: u64) -> Vec<u8> {
+        let mut payload = vec![0xCD; 100];
+        payload[..8].copy_from_slice(&id.to_be_bytes());
+        let mut b = vec![0u8; 1500];
+        let n = RtpBuilder::new(Pt::new(VIDEO_PT).unwrap(), seq, 5, Ssrc(ssrc))
+            .payload(&payload)
+            .write(&mut b)
+            .unwrap();
+        b.truncate(n);
+        b
+    }
+}

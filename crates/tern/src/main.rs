@@ -6,6 +6,7 @@
 mod media;
 mod serve;
 mod stun_cmd;
+mod turn_cmd;
 mod ws;
 
 use clap::{Parser, Subcommand};
@@ -66,6 +67,8 @@ enum Command {
         #[arg(long)]
         tls_key: Option<PathBuf>,
     },
+    /// Run a standalone TURN server (RFC 8656) on UDP.
+    Turn(turn_cmd::TurnArgs),
     /// Ask a STUN server which address this host is seen from.
     StunQuery {
         /// The server, e.g. 127.0.0.1:3478.
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
             stun_cmd::serve(bind, (!software.is_empty()).then_some(software.as_str()))
         }
         Command::StunQuery { server, bind } => stun_cmd::query(server, bind),
+        Command::Turn(args) => turn_cmd::run(args),
         Command::Serve {
             config,
             listen,

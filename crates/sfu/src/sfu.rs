@@ -24,8 +24,7 @@ use crate::ring::{PacketRing, SLOT_LEN};
 const URI_MID: &str = "urn:ietf:params:rtp-hdrext:sdes:mid";
 const URI_RID: &str = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
 const URI_RRID: &str = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
-const URI_TWCC: &str =
-    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+const URI_TWCC: &str = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 
 /// Seconds from the NTP epoch (1900) to 2020-01-01, the base of the NTP
 /// times in our sender reports (the SFU never reads the wall clock: NTP
@@ -881,7 +880,8 @@ impl Sfu {
         if let Some(p) = self.participants.get(&pid) {
             let id = p.id.clone();
             self.remove_participant(&id);
-            self.events.push_back(Event::ConsentExpired { participant: id });
+            self.events
+                .push_back(Event::ConsentExpired { participant: id });
         }
     }
 
@@ -1179,7 +1179,9 @@ impl Sfu {
         let route = p.ssrcs.get(&ssrc).copied();
         let may_learn = route.is_none()
             && p.learned < MAX_LEARNED_SSRCS
-            && p.tracks.iter().any(|t| t.rid_ext.is_some() && t.layers.iter().any(|l| l.rid.is_some()));
+            && p.tracks
+                .iter()
+                .any(|t| t.rid_ext.is_some() && t.layers.iter().any(|l| l.rid.is_some()));
         if route.is_none() && !may_learn {
             self.stats.foreign_ssrc_drops += 1;
             return;
@@ -1512,11 +1514,7 @@ impl Sfu {
         let Some(&(pubid, ti)) = self.sub_routes.get(&(sub, out_ssrc)) else {
             return;
         };
-        let Some(t) = self
-            .participants
-            .get(&pubid)
-            .and_then(|p| p.tracks.get(ti))
-        else {
+        let Some(t) = self.participants.get(&pubid).and_then(|p| p.tracks.get(ti)) else {
             return;
         };
         let Some(s) = t.subs.iter().find(|s| s.sub == sub) else {
@@ -1559,15 +1557,17 @@ impl Sfu {
     /// into one sent when the interval ends.
     fn request_keyframe(&mut self, pid: Pid, ti: usize, now: Instant, _new_subscriber: bool) {
         let interval = self.config.keyframe_interval;
-        let Some(t) = self.participants.get_mut(&pid).and_then(|p| p.tracks.get_mut(ti)) else {
+        let Some(t) = self
+            .participants
+            .get_mut(&pid)
+            .and_then(|p| p.tracks.get_mut(ti))
+        else {
             return;
         };
         if t.kind != MediaKind::Video {
             return;
         }
-        let due = t
-            .last_keyframe_request
-            .is_none_or(|l| now >= l + interval);
+        let due = t.last_keyframe_request.is_none_or(|l| now >= l + interval);
         if !due {
             if t.keyframe_pending {
                 self.stats.keyframe_requests_throttled += 1;
@@ -1594,9 +1594,7 @@ impl Sfu {
             sender_ssrc: sender,
             media_ssrc: Ssrc(media),
         };
-        if self.send_rtcp((pid, Dir::Publish), |w| {
-            w.push(&pli).map(|_| ())
-        }) {
+        if self.send_rtcp((pid, Dir::Publish), |w| w.push(&pli).map(|_| ())) {
             self.stats.plis_sent += 1;
         }
     }
@@ -1721,8 +1719,7 @@ impl Sfu {
                     .and_then(|p| p.tracks.get(ti))
                     .is_some_and(|t| {
                         t.keyframe_pending
-                            && t
-                                .last_keyframe_request
+                            && t.last_keyframe_request
                                 .is_none_or(|l| now >= l + self.config.keyframe_interval)
                     });
                 if pending {
@@ -2051,14 +2048,11 @@ fn write_for_subscriber(
         if s.started {
             // Publisher restart: continue right after what the subscriber
             // last got, in sequence and in time.
-            let elapsed = s
-                .last_sent
-                .map_or(0, |at| units(now.saturating_duration_since(at), s.clock_rate));
+            let elapsed = s.last_sent.map_or(0, |at| {
+                units(now.saturating_duration_since(at), s.clock_rate)
+            });
             s.seq_offset = s.last_seq.wrapping_add(1).wrapping_sub(in_seq);
-            s.ts_offset = s
-                .last_ts
-                .wrapping_add(elapsed.max(1))
-                .wrapping_sub(in_ts);
+            s.ts_offset = s.last_ts.wrapping_add(elapsed.max(1)).wrapping_sub(in_ts);
         }
         s.started = true;
         s.rebase = false;
@@ -2127,10 +2121,39 @@ fn write_for_subscriber(
             s.last_sent = Some(now);
         }
         s.packets = s.packets.wrapping_add(1);
-        s.octets = s
-            .octets
-            .wrapping_add(src.payload().len() as u32);
+        s.octets = s.octets.wrapping_add(src.payload().len() as u32);
     }
     Some(n)
 }
 
+#[cfg(feature = "fuzzing")]
+impl Sfu {
+    /// Fuzzing only: bind `remote` to a transport and install SRTP
+    /// contexts directly, skipping ICE and DTLS (so a fuzz input can reach
+    /// the media path with valid SRTP).
+    pub fn fuzz_connect(
+        &mut self,
+        participant: &str,
+        dir: Dir,
+        remote: SocketAddr,
+        rx: Context,
+        tx: Context,
+    ) {
+        let Some(&pid) = self.ids.get(participant) else {
+            return;
+        };
+        let local = self.config.media_addr;
+        self.bind_tuple((pid, dir), remote, local);
+        if let Some(t) = self.transports.get_mut(&(pid, dir)) {
+            t.dtls = None;
+            t.rx = Some(rx);
+            t.tx = Some(tx);
+            t.next_report = Some(self.now + self.config.report_interval);
+        }
+    }
+
+    /// Fuzzing only: queued control datagrams and jobs.
+    pub fn queue_lens(&self) -> (usize, usize) {
+        (self.ctrl.len(), self.jobs.len())
+    }
+}

@@ -23,11 +23,21 @@ fn two_participants_forward_video_through_dtls_srtp() {
     assert!(call.sfu_ref().is_connected("bob", tern_sfu::Dir::Subscribe));
     call.run(Duration::from_secs(5));
     let bob = call.client("bob");
-    let got = bob.received.get(&forward_ssrc(0)).expect("bob receives alice's video");
+    let got = bob
+        .received
+        .get(&forward_ssrc(0))
+        .expect("bob receives alice's video");
     let alice = call.client("alice");
     let sent = alice.video.as_ref().unwrap().count;
-    assert!(got.ids.len() as u64 > sent - 20, "got {} of {sent}", got.ids.len());
-    assert_eq!(got.payload_types.iter().copied().collect::<Vec<_>>(), vec![SUB_VIDEO_PT]);
+    assert!(
+        got.ids.len() as u64 > sent - 20,
+        "got {} of {sent}",
+        got.ids.len()
+    );
+    assert_eq!(
+        got.payload_types.iter().copied().collect::<Vec<_>>(),
+        vec![SUB_VIDEO_PT]
+    );
     // Rewritten sequence numbers are consecutive.
     for w in got.seqs.windows(2) {
         assert_eq!(w[1], w[0].wrapping_add(1));
@@ -52,12 +62,18 @@ fn three_participants_each_receive_the_other_two() {
     for (me, others) in [("a", [1, 2]), ("b", [0, 2]), ("c", [0, 1])] {
         let c = call.client(me);
         for o in others {
-            let r = c.received.get(&forward_ssrc(o)).unwrap_or_else(|| panic!("{me} gets {o}"));
+            let r = c
+                .received
+                .get(&forward_ssrc(o))
+                .unwrap_or_else(|| panic!("{me} gets {o}"));
             assert!(r.ids.len() > 300, "{me} got {} from {o}", r.ids.len());
         }
         assert_eq!(c.received.len(), 2);
     }
     let s = call.sfu_ref().stats();
     assert_eq!(s.foreign_ssrc_drops, 0);
-    assert!(call.client("a").plis_received > 0, "new video subscribers trigger a PLI");
+    assert!(
+        call.client("a").plis_received > 0,
+        "new video subscribers trigger a PLI"
+    );
 }

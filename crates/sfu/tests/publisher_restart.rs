@@ -20,9 +20,16 @@ fn sequence_and_timestamp_continue_across_publisher_restart() {
     call.republish("alice", 0x7777_0000);
     call.run(Duration::from_secs(3));
     let r = &call.client("bob").received[&forward_ssrc(0)];
-    assert!(r.seqs.len() > n_before + 100, "media flows after the restart");
+    assert!(
+        r.seqs.len() > n_before + 100,
+        "media flows after the restart"
+    );
     for w in r.seqs.windows(2) {
-        assert_eq!(w[1], w[0].wrapping_add(1), "no gap or jump in sequence numbers");
+        assert_eq!(
+            w[1],
+            w[0].wrapping_add(1),
+            "no gap or jump in sequence numbers"
+        );
     }
     for (i, w) in r.timestamps.windows(2).enumerate() {
         let d = w[1].wrapping_sub(w[0]);
@@ -45,7 +52,10 @@ fn late_subscriber_starts_with_a_keyframe_request_and_fresh_numbering() {
     let plis = call.client("alice").plis_received;
     call.subscribe("carol", &["alice"], true);
     call.run(Duration::from_secs(2));
-    assert!(call.client("alice").plis_received > plis, "carol's start asked for a keyframe");
+    assert!(
+        call.client("alice").plis_received > plis,
+        "carol's start asked for a keyframe"
+    );
     let c = &call.client("carol").received[&forward_ssrc(0)];
     assert!(c.seqs.len() > 100);
     for w in c.seqs.windows(2) {

@@ -45,7 +45,9 @@ fn ssrc_hijack_attempts_change_nothing() {
         ssrcs: &[Ssrc(alice_ssrc), Ssrc(forward_ssrc(0)), Ssrc(bob_sub_ssrc)],
         reason: None,
     }]);
-    call.client_mut("mallory").inject_rtcp_sub.push_back(bye.clone());
+    call.client_mut("mallory")
+        .inject_rtcp_sub
+        .push_back(bye.clone());
     call.run(Duration::from_millis(50));
     // The publish transport carries the BYE too.
     call.client_mut("mallory").publish.send_rtcp(&bye);
@@ -91,7 +93,10 @@ fn datagrams_from_unknown_tuples_are_dropped_before_parsing() {
     assert_eq!(after.unknown_tuple_drops - before.unknown_tuple_drops, 4);
     assert_eq!(after.srtp_failures - before.srtp_failures, 1);
     let bob = call.client("bob");
-    assert!(bob.received[&forward_ssrc(0)].ids.iter().all(|id| id & MALLORY_MARK == 0));
+    assert!(bob.received[&forward_ssrc(0)]
+        .ids
+        .iter()
+        .all(|id| id & MALLORY_MARK == 0));
 }
 
 #[test]
@@ -104,9 +109,9 @@ fn vanished_participant_is_dropped_after_consent_expiry() {
     assert!(call.sfu_ref().has_participant("bob"), "not before 30 s");
     call.run(Duration::from_secs(15));
     assert!(!call.sfu_ref().has_participant("bob"));
-    assert!(call
-        .events()
-        .contains(&Event::ConsentExpired { participant: "bob".into() }));
+    assert!(call.events().contains(&Event::ConsentExpired {
+        participant: "bob".into()
+    }));
     assert!(call.sfu_ref().state_size() < full);
     assert_eq!(call.sfu_ref().participant_count(), 2);
     // The others carry on: Mallory still gets Alice.
@@ -173,10 +178,16 @@ fn feedback_counts_only_for_received_ssrcs_and_pli_is_throttled() {
     assert!(mid <= 1, "at most one PLI inside 500 ms, got {mid}");
     call.run(Duration::from_secs(1));
     let total = call.client("alice").plis_received - alice_plis;
-    assert!((1..=2).contains(&total), "coalesced into at most two: {total}");
+    assert!(
+        (1..=2).contains(&total),
+        "coalesced into at most two: {total}"
+    );
     let after = call.sfu_ref().stats();
     assert!(after.keyframe_requests_throttled - before.keyframe_requests_throttled >= 8);
-    assert_eq!(after.congestion_feedback_consumed - before.congestion_feedback_consumed, 1);
+    assert_eq!(
+        after.congestion_feedback_consumed - before.congestion_feedback_consumed,
+        1
+    );
     assert!(after.foreign_feedback_ignored > before.foreign_feedback_ignored);
     assert_eq!(
         call.client("mallory").plis_received,

@@ -12,7 +12,9 @@ use tern_ice::{Agent, AgentConfig, Candidate, Credentials, Event as IceEvent, Se
 use tern_rtp::rtcp::{CompoundIter, CompoundWriter, NackBuilder, NackPair, RtcpPacket, RtcpWrite};
 use tern_rtp::{classify, PacketKind, Pt, RtpBuilder, RtpPacket, Ssrc};
 use tern_sdp::codec::NegotiatedExtension;
-use tern_sdp::{AcceptedMedia, Direction, MediaKind, NegotiatedCodec, RemoteTransport, Setup, SubscriberTrack};
+use tern_sdp::{
+    AcceptedMedia, Direction, MediaKind, NegotiatedCodec, RemoteTransport, Setup, SubscriberTrack,
+};
 use tern_sfu::{Event, Sfu, SfuConfig};
 use tern_signal::{
     MediaPlane, PublishNegotiation, PublishedTrack, SubscribeNegotiation, SubscribedTrack,
@@ -594,8 +596,13 @@ impl Call {
         let params = self.sfu().create_participant(name, room).unwrap();
         let ccert = Certificate::generate().unwrap();
         let seed = 1000 + i as u64;
-        let publish_t =
-            ClientTransport::new(SocketAddr::new(ip, 5000), &ccert, &params.publish, seed, now);
+        let publish_t = ClientTransport::new(
+            SocketAddr::new(ip, 5000),
+            &ccert,
+            &params.publish,
+            seed,
+            now,
+        );
         let subscribe_t = ClientTransport::new(
             SocketAddr::new(ip, 5002),
             &ccert,

@@ -48,6 +48,11 @@ pub fn body(response: &str) -> &str {
 impl WsClient {
     /// Connects to `ws://addr/ws` and completes the handshake.
     pub fn connect(addr: SocketAddr) -> WsClient {
+        Self::connect_path(addr, "/ws")
+    }
+
+    /// Connects to `ws://addr{path}` and completes the handshake.
+    pub fn connect_path(addr: SocketAddr, path: &str) -> WsClient {
         let stream = TcpStream::connect(addr).expect("connect");
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
@@ -60,7 +65,7 @@ impl WsClient {
         let key = "dGhlIHNhbXBsZSBub25jZQ==";
         write!(
             c.stream,
-            "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
         )
         .unwrap();
         let head = c.read_until_blank_line();

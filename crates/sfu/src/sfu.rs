@@ -455,6 +455,19 @@ impl Sfu {
                 .sum::<usize>()
     }
 
+    /// `(tracks published, tracks received)` by `participant`.
+    pub fn track_counts(&self, participant: &str) -> Option<(usize, usize)> {
+        let pid = *self.ids.get(participant)?;
+        let published = self.participants.get(&pid)?.tracks.len();
+        let received = self
+            .participants
+            .values()
+            .flat_map(|p| p.tracks.iter())
+            .filter(|t| t.subs.iter().any(|s| s.sub == pid))
+            .count();
+        Some((published, received))
+    }
+
     /// Whether a participant's transport has SRTP keys and a bound path.
     pub fn is_connected(&self, participant: &str, dir: Dir) -> bool {
         self.ids
@@ -1111,24 +1124,21 @@ impl Sfu {
     }
 
     fn on_stun(&mut self, remote: SocketAddr, local: SocketAddr, buf: &[u8]) {
-        let key = match self.tuples.get(&(remote, local)) {
-            Some(k) => *k,
+        // Requests are routed by the ufrag in USERNAME (so one client port
+        // may carry checks for either transport); anything without a
+        // known ufrag goes to the transport bound to the tuple, if any
+        // (its agent drops it), or is dropped.
+        let by_ufrag = tern_stun::Message::parse(buf).ok().and_then(|msg| {
+            msg.username()
+                .and_then(|u| u.split(':').next())
+                .and_then(|u| self.ufrags.get(u))
+                .copied()
+        });
+        let key = match by_ufrag.or_else(|| self.tuples.get(&(remote, local)).copied()) {
+            Some(k) => k,
             None => {
-                let Ok(msg) = tern_stun::Message::parse(buf) else {
-                    self.stats.unknown_ufrag_drops += 1;
-                    return;
-                };
-                let ours = msg
-                    .username()
-                    .and_then(|u| u.split(':').next())
-                    .and_then(|u| self.ufrags.get(u));
-                match ours {
-                    Some(k) => *k,
-                    None => {
-                        self.stats.unknown_ufrag_drops += 1;
-                        return;
-                    }
-                }
+                self.stats.unknown_ufrag_drops += 1;
+                return;
             }
         };
         let now = self.now;

@@ -26,6 +26,8 @@
 //! connection that lets more pile up is dropped).
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod media;
 pub mod msg;
 

@@ -372,7 +372,8 @@ fn ntp(epoch: Instant, now: Instant) -> NtpTime {
 }
 
 fn units(d: Duration, clock_rate: u32) -> u32 {
-    (d.as_micros() as u64 * u64::from(clock_rate) / 1_000_000) as u32
+    // Wrapping, as RTP timestamps do; u128 so no clock rate can overflow.
+    (d.as_micros() * u128::from(clock_rate) / 1_000_000) as u32
 }
 
 impl Sfu {

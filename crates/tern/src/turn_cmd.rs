@@ -61,6 +61,11 @@ pub struct TurnArgs {
     /// Allocations per user.
     #[arg(long, default_value_t = 10)]
     user_quota: usize,
+    /// Also accept channel numbers 0x5000-0x7FFF (RFC 5766's range, which
+    /// older clients such as coturn's turnutils_uclient pick); RFC 8656
+    /// answers them 400.
+    #[arg(long)]
+    rfc5766_channel_numbers: bool,
     /// SOFTWARE attribute for responses (empty for none).
     #[arg(long, default_value = concat!("tern ", env!("CARGO_PKG_VERSION")))]
     software: String,
@@ -213,6 +218,7 @@ fn config(args: &TurnArgs, local: SocketAddr) -> io::Result<ServerConfig> {
     // Setting DF needs socket options std does not offer: DONT-FRAGMENT
     // gets 420, as RFC 8656 §7.2 asks of a server that cannot honour it.
     cfg.support_dont_fragment = false;
+    cfg.rfc5766_channel_numbers = args.rfc5766_channel_numbers;
     Ok(cfg)
 }
 

@@ -17,6 +17,11 @@
 pub const CHANNEL_MIN: u16 = 0x4000;
 /// Last valid channel number (RFC 8656 §12).
 pub const CHANNEL_MAX: u16 = 0x4FFF;
+/// Last channel number of the older range RFC 5766 §11 allowed
+/// (0x4000–0x7FFF), which some clients (coturn's `turnutils_uclient`) still
+/// use; RFC 8656 narrowed it so ChannelData stays clear of RFC 7983's
+/// demultiplexing ranges.
+pub const CHANNEL_MAX_RFC5766: u16 = 0x7FFF;
 /// Size of the ChannelData header.
 pub const CHANNEL_HEADER_LEN: usize = 4;
 
@@ -49,11 +54,17 @@ pub struct ChannelData<'a> {
 impl<'a> ChannelData<'a> {
     /// Parses one ChannelData message that is the whole UDP datagram.
     pub fn parse(datagram: &'a [u8]) -> Result<Self, ChannelDataError> {
+        Self::parse_up_to(datagram, CHANNEL_MAX)
+    }
+
+    /// As [`Self::parse`], accepting channel numbers 0x4000 to `max`
+    /// (at most [`CHANNEL_MAX_RFC5766`]).
+    pub fn parse_up_to(datagram: &'a [u8], max: u16) -> Result<Self, ChannelDataError> {
         let [a, b, c, d, rest @ ..] = datagram else {
             return Err(ChannelDataError::TooShort);
         };
         let number = u16::from_be_bytes([*a, *b]);
-        if !is_valid_channel(number) {
+        if !(CHANNEL_MIN..=max.min(CHANNEL_MAX_RFC5766)).contains(&number) {
             return Err(ChannelDataError::BadChannelNumber);
         }
         let len = usize::from(u16::from_be_bytes([*c, *d]));
@@ -76,9 +87,9 @@ impl<'a> ChannelData<'a> {
 
     /// Writes a ChannelData message (no padding) into `out`; returns its
     /// length, or `None` if `out` is too small, the data is longer than
-    /// 65535 bytes, or the number is not a valid channel.
+    /// 65535 bytes, or the number is outside 0x4000–0x7FFF.
     pub fn encode(number: u16, data: &[u8], out: &mut [u8]) -> Option<usize> {
-        if !is_valid_channel(number) {
+        if !(CHANNEL_MIN..=CHANNEL_MAX_RFC5766).contains(&number) {
             return None;
         }
         let len = u16::try_from(data.len()).ok()?;
@@ -132,7 +143,9 @@ mod tests {
             let d = [(n >> 8) as u8, n as u8, 0, 0];
             assert_eq!(ChannelData::parse(&d).is_ok(), ok, "{n:#x}");
         }
-        assert_eq!(ChannelData::encode(0x5000, b"", &mut [0u8; 8]), None);
+        assert_eq!(ChannelData::encode(0x8000, b"", &mut [0u8; 8]), None);
+        assert!(ChannelData::parse_up_to(&[0x7F, 0xFF, 0, 0], CHANNEL_MAX_RFC5766).is_ok());
+        assert!(ChannelData::parse_up_to(&[0x80, 0x00, 0, 0], 0xFFFF).is_err());
         assert_eq!(ChannelData::encode(0x4000, b"abc", &mut [0u8; 6]), None);
     }
 }

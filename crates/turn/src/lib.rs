@@ -31,7 +31,7 @@ pub mod fuzzing;
 
 pub use addr::{canonical, IpRange, PeerPolicy, Refusal};
 pub use auth::{rest_password, split_rest_username};
-pub use channel::{ChannelData, ChannelDataError, CHANNEL_MAX, CHANNEL_MIN};
+pub use channel::{ChannelData, ChannelDataError, CHANNEL_MAX, CHANNEL_MAX_RFC5766, CHANNEL_MIN};
 pub use server::{
     SeededEnv, ServerConfig, ServerStats, StateSize, Transmit, TurnEnv, TurnServer,
     CHANNEL_COOLDOWN, CHANNEL_LIFETIME, PERMISSION_LIFETIME, RESERVATION_LIFETIME,

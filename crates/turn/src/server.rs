@@ -25,7 +25,9 @@ use crate::addr::{canonical, PeerPolicy, Refusal};
 use crate::auth::{
     rest_password, split_rest_username, NonceCheck, NonceIssuer, RateLimiter, NONCE_LEN,
 };
-use crate::channel::{is_valid_channel, ChannelData, CHANNEL_HEADER_LEN};
+use crate::channel::{
+    ChannelData, CHANNEL_HEADER_LEN, CHANNEL_MAX, CHANNEL_MAX_RFC5766, CHANNEL_MIN,
+};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -107,6 +109,10 @@ pub struct ServerConfig {
     pub support_dont_fragment: bool,
     /// Datagrams waiting for `poll_transmit` (beyond: dropped and counted).
     pub max_queued: usize,
+    /// Also accept channel numbers 0x5000–0x7FFF, the older range of RFC
+    /// 5766 §11 that some clients still pick (off by default: RFC 8656
+    /// §11.2 answers them 400).
+    pub rfc5766_channel_numbers: bool,
 }
 
 impl ServerConfig {
@@ -133,6 +139,7 @@ impl ServerConfig {
             unauth_per_second: 2000,
             support_dont_fragment: false,
             max_queued: 1024,
+            rfc5766_channel_numbers: false,
         }
     }
 }
@@ -407,7 +414,7 @@ impl<E: TurnEnv> TurnServer<E> {
     }
 
     fn channel_from_client(&mut self, now: Instant, tuple: FiveTuple, data: &[u8]) {
-        let Ok(cd) = ChannelData::parse(data) else {
+        let Ok(cd) = ChannelData::parse_up_to(data, self.channel_max()) else {
             self.stats.dropped += 1;
             return;
         };
@@ -1012,7 +1019,7 @@ impl<E: TurnEnv> TurnServer<E> {
             );
             return;
         };
-        if !is_valid_channel(number) {
+        if !(CHANNEL_MIN..=self.channel_max()).contains(&number) {
             self.respond_k(tuple, m, Some((400, "channel number out of range")), &[], k);
             return;
         }
@@ -1062,6 +1069,14 @@ impl<E: TurnEnv> TurnServer<E> {
         }
         a.add_permission(peer.ip(), now + PERMISSION_LIFETIME);
         self.respond_k(tuple, m, None, &[], k);
+    }
+
+    fn channel_max(&self) -> u16 {
+        if self.cfg.rfc5766_channel_numbers {
+            CHANNEL_MAX_RFC5766
+        } else {
+            CHANNEL_MAX
+        }
     }
 
     fn remove_allocation(&mut self, tuple: FiveTuple) {

@@ -444,3 +444,31 @@ fn ipv6_allocations_relay_ipv6_peers() {
     s.handle_receive(now, peer6, relay, b"v6");
     assert_eq!(drain(&mut s).len(), 1);
 }
+
+#[test]
+fn rfc5766_channel_range_only_when_enabled() {
+    let now = Instant::now();
+    let mut s = server(config(), now);
+    let mut c = Client::new("192.0.2.10:40000", "alice", "wonderland");
+    c.allocate(&mut s, now);
+    assert_eq!(c.bind(&mut s, now, 0x7000, sa(PEER)).code(), Some(400));
+
+    let mut cfg = config();
+    cfg.rfc5766_channel_numbers = true;
+    let mut s = server(cfg, now);
+    let mut c = Client::new("192.0.2.10:40000", "alice", "wonderland");
+    let relay = c.allocate(&mut s, now);
+    assert!(c.bind(&mut s, now, 0x7000, sa(PEER)).ok());
+    assert_eq!(
+        c.bind(&mut s, now, 0x8000, sa("203.0.113.9:9")).code(),
+        Some(400)
+    );
+    let mut buf = [0u8; 16];
+    let n = ChannelData::encode(0x7000, b"old", &mut buf).unwrap();
+    s.handle_receive(now, c.addr, c.server, &buf[..n]);
+    assert_eq!(drain(&mut s)[0].t.source, relay);
+    s.handle_receive(now, sa(PEER), relay, b"back");
+    let out = drain(&mut s);
+    let cd = ChannelData::parse_up_to(&out[0].bytes, tern_turn::CHANNEL_MAX_RFC5766).unwrap();
+    assert_eq!(cd.number(), 0x7000);
+}

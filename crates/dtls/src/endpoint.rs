@@ -12,7 +12,9 @@
 //! OpenSSL's own DTLS timer reads the wall clock, so Tern does not rely on
 //! it: the endpoint keeps the last flight it sent (RFC 6347 §4.2.4) and
 //! resends it, byte for byte, when the caller's clock passes the
-//! retransmission deadline (initial 1 s by default, doubling to a cap).
+//! retransmission deadline (initial 1 s by default, doubling to a cap), or
+//! at once when the peer resends a datagram we already had (its
+//! retransmission tells us our answer was lost).
 //! A record the peer already has is dropped by its replay check; one it
 //! lost is accepted. After completion, the server (which sends the final
 //! flight) resends that flight whenever the client retransmits, as §4.2.4
@@ -36,6 +38,13 @@ use crate::Error;
 
 /// The exporter label for DTLS-SRTP keying material (RFC 5764 §4.2).
 pub const EXPORTER_LABEL: &str = "EXTRACTOR-dtls_srtp";
+
+/// How many recent handshake datagrams are remembered to spot the peer's
+/// retransmissions.
+const RECENT_DATAGRAMS: usize = 32;
+
+/// Least time between two flights resent because the peer retransmitted.
+const DUP_RESEND_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Which side of the handshake this endpoint plays; chosen by `a=setup`
 /// (RFC 5763 §5: `active` is the DTLS client, `passive` the server).
@@ -156,6 +165,9 @@ pub struct Stats {
     pub timer_retransmits: u64,
     /// Final flights resent because the peer retransmitted.
     pub final_flight_resends: u64,
+    /// Flights resent during the handshake because the peer retransmitted
+    /// its previous flight (RFC 6347 §4.2.4).
+    pub peer_retransmit_resends: u64,
     /// Datagrams dropped because `poll_transmit`'s buffer was too small.
     pub truncated_transmits: u64,
     /// Application data records dropped because the event queue was full.
@@ -218,6 +230,10 @@ pub struct Dtls {
     rto: Duration,
     retransmit_at: Option<Instant>,
     handshake_bytes_in: usize,
+    /// Hashes of recent handshake datagrams, to spot the peer's
+    /// retransmissions (bounded ring).
+    recent: VecDeque<u64>,
+    last_dup_resend: Option<Instant>,
     tx: VecDeque<Vec<u8>>,
     tx_bytes: usize,
     events: VecDeque<Event>,
@@ -333,6 +349,8 @@ impl Dtls {
             rto,
             retransmit_at: None,
             handshake_bytes_in: 0,
+            recent: VecDeque::new(),
+            last_dup_resend: None,
             tx: VecDeque::new(),
             tx_bytes: 0,
             events: VecDeque::new(),
@@ -404,9 +422,43 @@ impl Dtls {
                 }
             }
         }
+        let dup = self.phase == Phase::Handshaking && self.seen_before(data);
+        let queued = self.tx.len();
         self.peer_spoke = true;
         self.stream.get_mut().incoming.push_back(data.to_vec());
         self.drive(now);
+        // The peer resent a datagram we already had and we had nothing new
+        // to say: our last flight was probably lost, so resend it now
+        // rather than wait for our timer (RFC 6347 §4.2.4). At most once
+        // per 100 ms, so a replayed datagram cannot make us a reflector.
+        if dup
+            && self.phase == Phase::Handshaking
+            && self.tx.len() == queued
+            && !self.flight.is_empty()
+            && self
+                .last_dup_resend
+                .is_none_or(|t| now.saturating_duration_since(t) >= DUP_RESEND_INTERVAL)
+        {
+            self.last_dup_resend = Some(now);
+            self.stats.peer_retransmit_resends += 1;
+            self.queue_flight();
+        }
+    }
+
+    /// Whether `data` was received before (recent handshake datagrams).
+    fn seen_before(&mut self, data: &[u8]) -> bool {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        data.hash(&mut h);
+        let h = h.finish();
+        if self.recent.contains(&h) {
+            return true;
+        }
+        if self.recent.len() == RECENT_DATAGRAMS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(h);
+        false
     }
 
     /// The caller's clock reached `now`: fail a handshake past its

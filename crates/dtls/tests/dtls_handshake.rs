@@ -164,6 +164,7 @@ fn tern_to_tern_completes_over_lossy_reordering_link() {
     let base = tern_sim::seed_from_env(1);
     let mut retransmits = 0;
     let mut lost = 0;
+    let mut answered = 0;
     for seed in base..base + 12 {
         let Setup {
             mut sim,
@@ -187,10 +188,15 @@ fn tern_to_tern_completes_over_lossy_reordering_link() {
         );
         assert_srtp_flows(ck, sk);
         retransmits += c.dtls.stats().timer_retransmits + s.dtls.stats().timer_retransmits;
+        answered += c.dtls.stats().peer_retransmit_resends + s.dtls.stats().peer_retransmit_resends;
         lost += sim.stats().lost;
     }
     assert!(lost > 10, "the link lost packets");
     assert!(retransmits > 0, "30% loss must have forced retransmissions");
+    assert!(
+        answered > 0,
+        "a peer's retransmission was answered with our flight at once"
+    );
 }
 
 #[test]
@@ -522,4 +528,37 @@ fn sending_before_connected_is_refused() {
         Instant::now()
     )
     .is_err());
+}
+
+#[test]
+#[ignore = "statistics run: cargo test -p tern-dtls --test dtls_handshake -- --ignored --nocapture"]
+#[allow(clippy::print_stderr)]
+fn default_config_completion_statistics_at_30_percent_loss() {
+    let mut done = 0;
+    let mut times = Vec::new();
+    for seed in 1000..1100 {
+        let cfg = Config {
+            handshake_timeout: Duration::from_secs(600),
+            ..Config::default()
+        };
+        let Setup {
+            mut sim,
+            client,
+            server,
+        } = setup(seed, lossy(), cfg, None, None);
+        sim.run_until(Duration::from_secs(600), |s| both_done(s, client, server));
+        let (c, s) = (sim.endpoint(client), sim.endpoint(server));
+        if c.keys().is_some() && s.keys().is_some() {
+            done += 1;
+            times.push(sim.elapsed());
+        }
+    }
+    times.sort();
+    eprintln!(
+        "completed {done}/100 ({} within the default 30 s deadline); median {:?}; p90 {:?}; max {:?}",
+        times.iter().filter(|t| **t <= Duration::from_secs(30)).count(),
+        times.get(times.len() / 2),
+        times.get(times.len() * 9 / 10),
+        times.last()
+    );
 }

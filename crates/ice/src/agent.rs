@@ -516,6 +516,58 @@ impl Agent {
         Ok(cand)
     }
 
+    /// Adds a relayed candidate (RFC 8445 §5.1.1.2): `relayed` is the
+    /// address a TURN server allocated (see [`crate::TurnClient`]), `mapped`
+    /// the server-reflexive address the server reported (the candidate's
+    /// related address). A relayed candidate is its own base: the agent
+    /// sends checks from it (transmits with `source` = `relayed`, which the
+    /// caller hands to [`crate::TurnClient::send_to`]) and expects what the
+    /// TURN client unwraps to be fed back with `to` = `relayed`. Emits
+    /// [`Event::LocalCandidate`].
+    pub fn add_local_relayed(
+        &mut self,
+        relayed: SocketAddr,
+        mapped: Option<SocketAddr>,
+        local_preference: u16,
+    ) -> Result<Candidate, Error> {
+        if relayed.port() == 0 {
+            return Err(Error::misuse("relayed candidate needs a port"));
+        }
+        if self.locals.iter().any(|l| l.base == relayed) {
+            return Err(Error::misuse("relayed candidate already added"));
+        }
+        if self.locals.len() >= MAX_LOCAL_CANDIDATES {
+            self.stats.limited += 1;
+            return Err(Error::limit("too many local candidates"));
+        }
+        let cand = Candidate {
+            foundation: Foundation::from_u32(foundation_of(
+                CandidateKind::Relayed,
+                relayed.ip(),
+                None,
+            )),
+            component: COMPONENT_RTP,
+            priority: candidate_priority(CandidateKind::Relayed, local_preference, COMPONENT_RTP),
+            address: relayed,
+            kind: CandidateKind::Relayed,
+            related: mapped,
+        };
+        self.locals.push(LocalCand {
+            cand,
+            base: relayed,
+            local_preference,
+        });
+        self.emit(Event::LocalCandidate(cand));
+        if !self.cfg.lite {
+            for i in 0..self.remotes.len() {
+                let r = self.remotes[i];
+                self.form_pair(relayed, r, Gen::Current);
+            }
+            self.schedule_checks();
+        }
+        Ok(cand)
+    }
+
     /// Sets the peer's credentials (from its SDP). New credentials when
     /// some were already set mean the peer restarted ICE (§9): the
     /// checklist starts over while the selected pair keeps carrying data.
@@ -623,7 +675,7 @@ impl Agent {
             let bases: Vec<SocketAddr> = self
                 .locals
                 .iter()
-                .filter(|l| l.cand.kind == CandidateKind::Host)
+                .filter(|l| is_base(l.cand.kind))
                 .map(|l| l.base)
                 .collect();
             for b in bases {
@@ -657,10 +709,13 @@ impl Agent {
         let local = self
             .locals
             .iter()
-            .find(|l| l.base == base && l.cand.kind == CandidateKind::Host)?;
+            .find(|l| l.base == base && is_base(l.cand.kind))?;
         let (lp, lf) = (
             local.cand.priority,
-            foundation_of(CandidateKind::Host, base.ip(), None),
+            match local.cand.kind {
+                CandidateKind::Relayed => foundation_of(CandidateKind::Relayed, base.ip(), None),
+                _ => foundation_of(CandidateKind::Host, base.ip(), None),
+            },
         );
         let controlling = self.controlling;
         if self.pairs.len() >= self.cfg.max_pairs {
@@ -779,7 +834,7 @@ impl Agent {
             || !self
                 .locals
                 .iter()
-                .any(|l| l.base == local && l.cand.kind == CandidateKind::Host)
+                .any(|l| l.base == local && is_base(l.cand.kind))
         {
             self.stats.malformed += 1;
             return true;
@@ -1615,7 +1670,7 @@ impl Agent {
         let pref = self
             .locals
             .iter()
-            .find(|c| c.base == tx.local && c.cand.kind == CandidateKind::Host)
+            .find(|c| c.base == tx.local && is_base(c.cand.kind))
             .map_or(65535, |c| c.local_preference);
         let mut b = MessageBuilder::new(
             buf,
@@ -1686,4 +1741,10 @@ impl Agent {
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
+}
+
+/// Whether a local candidate of this kind is a base the agent sends from
+/// (host candidates and relayed candidates, RFC 8445 §5.1.1.2).
+fn is_base(kind: CandidateKind) -> bool {
+    matches!(kind, CandidateKind::Host | CandidateKind::Relayed)
 }

@@ -12,6 +12,9 @@
 //! - [`Candidate`]: candidates, priorities (§5.1.2), pair priorities
 //!   (§6.1.2.3) and the SDP `candidate` attribute (RFC 8839 §5.1).
 //! - [`Credentials`]: `ice-ufrag` and `ice-pwd` (§5.3).
+//! - [`TurnClient`]: a TURN client (RFC 8656) for relayed candidates:
+//!   allocation, permissions, channels, refreshes; its relayed address
+//!   goes to [`Agent::add_local_relayed`].
 //!
 //! STUN messages come from `tern-stun`. Only a STUN request with our ufrag
 //! and a valid MESSAGE-INTEGRITY, or a response to one of our outstanding
@@ -33,6 +36,7 @@ mod candidate;
 mod credentials;
 mod error;
 mod rng;
+mod turn;
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -49,3 +53,7 @@ pub use credentials::{Credentials, MAX_CREDENTIAL_LEN};
 pub use error::{Error, ErrorKind};
 pub use rng::{IceRng, SeededRng};
 pub use tern_stun::Transmit;
+pub use turn::{
+    Received, TurnClient, TurnClientConfig, TurnEvent, TurnState, MAX_TURN_CHANNELS,
+    MAX_TURN_EVENTS, MAX_TURN_PERMISSIONS,
+};

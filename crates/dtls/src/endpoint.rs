@@ -540,6 +540,18 @@ impl Dtls {
         }
     }
 
+    /// Send close_notify and stop; the endpoint accepts nothing further.
+    pub fn close(&mut self) {
+        if self.phase == Phase::Connected {
+            let _ = self.stream.shutdown();
+            self.collect_output(None);
+        }
+        if self.phase != Phase::Failed {
+            self.phase = Phase::Closed;
+        }
+        self.retransmit_at = None;
+    }
+
     fn fail(&mut self, e: Error) {
         if self.phase == Phase::Failed {
             return;

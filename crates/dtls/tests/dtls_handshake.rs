@@ -504,6 +504,23 @@ fn application_data_is_surfaced_as_events() {
 }
 
 #[test]
+fn close_notify_reaches_the_peer() {
+    let Setup {
+        mut sim,
+        client,
+        server,
+    } = setup(10, LinkConfig::default(), Config::default(), None, None);
+    assert!(sim.run_until(Duration::from_secs(5), |s| both_done(s, client, server)));
+    sim.endpoint_mut(client).dtls.close();
+    assert_eq!(
+        sim.endpoint_mut(client).dtls.send_application_data(b"late"),
+        Err(Error::NotConnected)
+    );
+    sim.run_for(Duration::from_millis(100));
+    assert!(sim.endpoint(server).events.contains(&Event::Closed));
+}
+
+#[test]
 fn sending_before_connected_is_refused() {
     let a = Certificate::generate().unwrap();
     let mut d = Dtls::new(

@@ -717,3 +717,23 @@ impl Dtls {
         self.collect_output(None);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<Dtls>();
+    }
+
+    #[test]
+    fn rfc7983_first_byte_range() {
+        assert!(is_dtls_record(&[20; 13]));
+        assert!(is_dtls_record(&[63; 13]));
+        assert!(!is_dtls_record(&[19; 13]));
+        assert!(!is_dtls_record(&[64; 13]));
+        assert!(!is_dtls_record(&[22; 12]));
+    }
+}

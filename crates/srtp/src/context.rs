@@ -594,3 +594,34 @@ impl Context {
         Ok(len)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contexts_move_between_worker_threads() {
+        fn send<T: Send>() {}
+        send::<Context>();
+    }
+
+    #[test]
+    fn header_length_covers_csrcs_and_extension() {
+        let mut h = [0u8; 40];
+        h[0] = 0x92; // X, 2 CSRCs
+        h[20..24].copy_from_slice(&[0xbe, 0xde, 0, 2]);
+        assert_eq!(rtp_header_len(&h[..32]), Ok(32));
+        assert!(rtp_header_len(&h[..31]).is_err());
+        assert!(rtp_header_len(&h[..22]).is_err());
+    }
+
+    #[test]
+    fn aes_cm_iv_layout() {
+        // RFC 3711 §4.1.1: SSRC at bytes 4..8, index at bytes 8..14.
+        let iv = cm_iv(&[0; 14], 0x0102_0304, 0x5566_7788_99aa);
+        assert_eq!(
+            iv,
+            [0, 0, 0, 0, 1, 2, 3, 4, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0, 0]
+        );
+    }
+}

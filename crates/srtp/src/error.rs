@@ -16,7 +16,7 @@ pub enum Error {
     Replayed,
     /// The packet index is older than the replay window (§3.3.2).
     TooOld,
-    /// The SSRC is not one this context accepts (see [`crate::SsrcPolicy`]).
+    /// The SSRC is not one this context accepts (see [`crate::Config::accept_new_ssrcs`]).
     UnknownSsrc,
     /// A new SSRC would exceed the context's stream cap.
     TooManyStreams,

@@ -293,6 +293,61 @@ mod tests {
     }
 
     #[test]
+    fn subscriber_gets_its_own_pt_ssrc_and_extension_ids() {
+        use tern_rtp::ext::{Extension, TransportSeq};
+        use tern_rtp::{Pt, RtpBuilder, Ssrc};
+        let now = Instant::now();
+        let (mut sfu, mut clients) = two_live_participants(now);
+        // Bob's subscribe-side receive context (the SFU protects with key 8).
+        let mut bob_rx = ctx(8);
+        let exts = [
+            Extension { id: 1, value: b"0" },
+            Extension { id: 2, value: b"h" },
+            Extension {
+                id: 4,
+                value: &[0x12, 0x34],
+            },
+            Extension {
+                id: 5,
+                value: &[1, 2, 3],
+            },
+            Extension { id: 9, value: &[7] },
+        ];
+        let mut buf = [0u8; 1500];
+        let mut out = [0u8; 1500];
+        for seq in [100u16, 101] {
+            let n = RtpBuilder::new(Pt::new(96).unwrap(), seq, 3000, Ssrc(ALICE_SSRC))
+                .extensions(&exts)
+                .payload(&[9; 30])
+                .write(&mut buf)
+                .unwrap();
+            let n = clients[0].protect_rtp(&mut buf, n).unwrap();
+            sfu.handle_receive(
+                now,
+                SocketAddr::from(CLIENTS[0]),
+                SocketAddr::from(SFU_ADDR),
+                &mut buf[..n],
+            );
+            let t = sfu.poll_transmit(&mut out).unwrap();
+            let m = bob_rx.unprotect_rtp(&mut out[..t.len]).unwrap();
+            let p = RtpPacket::new_checked(&out[..m]).unwrap();
+            assert_eq!(p.ssrc(), Ssrc(0xF000));
+            assert_eq!(p.payload_type().get(), 100);
+            assert_eq!(p.payload(), &[9; 30]);
+            // Ids moved by +7 (bob's negotiation); rid and unknown id 9
+            // blanked; mid rewritten to bob's mid ("0", same length);
+            // transport-wide sequence from bob's own counter.
+            assert_eq!(p.extension(8), Some(&b"0"[..]));
+            assert_eq!(p.extension(9), None);
+            assert_eq!(p.extension(12), Some(&[1u8, 2, 3][..]));
+            let tw = p.extension_value::<TransportSeq>(11).unwrap().unwrap();
+            assert_eq!(tw, TransportSeq(seq - 100));
+            assert_eq!(p.extension(2), None);
+            assert_eq!(p.extension(1), None);
+        }
+    }
+
+    #[test]
     fn rid_only_publisher_is_learned_and_forwarded() {
         let now = Instant::now();
         let (mut sfu, mut clients) = two_live_participants(now);

@@ -77,3 +77,15 @@ fn three_participants_each_receive_the_other_two() {
         "new video subscribers trigger a PLI"
     );
 }
+
+#[test]
+fn sfu_takes_the_dtls_client_role_when_the_subscriber_answers_passive() {
+    let mut call = Call::new(tern_sim::seed_from_env(3));
+    call.join("alice", "room", true);
+    call.join("bob", "room", false);
+    call.subscribe_with_role("bob", &["alice"], true, tern_sdp::Setup::Active);
+    call.run(Duration::from_secs(6));
+    assert!(call.sfu_ref().is_connected("bob", tern_sfu::Dir::Subscribe));
+    let got = &call.client("bob").received[&forward_ssrc(0)];
+    assert!(got.ids.len() > 200, "{}", got.ids.len());
+}

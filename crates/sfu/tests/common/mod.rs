@@ -46,6 +46,9 @@ pub struct ClientTransport {
     pub rx: Option<Context>,
     pub selected: Option<SocketAddr>,
     pub out: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
+    /// The client's DTLS role (client unless the test makes it answer
+    /// `a=setup:passive`).
+    pub role: Role,
 }
 
 impl ClientTransport {
@@ -76,6 +79,7 @@ impl ClientTransport {
             rx: None,
             selected: None,
             out: VecDeque::new(),
+            role: Role::Client,
         };
         t.pump(now);
         t
@@ -105,7 +109,7 @@ impl ClientTransport {
                 if self.dtls.is_none() {
                     self.dtls = Some(
                         Dtls::new(
-                            Role::Client,
+                            self.role,
                             remote,
                             &self.cert,
                             self.sfu_fp,
@@ -689,6 +693,18 @@ impl Call {
     /// (Re)negotiate `name`'s subscriptions: every other publisher in the
     /// list.
     pub fn subscribe(&mut self, name: &str, publishers: &[&str], rtx: bool) {
+        self.subscribe_with_role(name, publishers, rtx, Setup::Passive);
+    }
+
+    /// As [`Call::subscribe`] with the SFU's DTLS role on the subscribe
+    /// transport (`Setup::Active`: the client answered `passive`).
+    pub fn subscribe_with_role(
+        &mut self,
+        name: &str,
+        publishers: &[&str],
+        rtx: bool,
+        sfu_role: Setup,
+    ) {
         let mut tracks = Vec::new();
         for p in publishers {
             let pi = self.index(p);
@@ -715,8 +731,8 @@ impl Call {
             });
         }
         let c = self.client_mut(name);
-        for p in publishers.iter() {
-            let _ = p;
+        if sfu_role == Setup::Active {
+            c.subscribe.role = Role::Server;
         }
         let remote = c.subscribe.remote();
         let rtx_pairs: Vec<(u32, u32)> = tracks
@@ -730,7 +746,7 @@ impl Call {
             name,
             &SubscribeNegotiation {
                 remote: &remote,
-                dtls_role: Setup::Passive,
+                dtls_role: sfu_role,
                 ice_restart: false,
                 tracks: &tracks,
                 refused: &[],

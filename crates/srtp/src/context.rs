@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use tern_rtp::{RtpPacket, Ssrc};
+use tern_rtp::Ssrc;
 
 use crate::crypto::{AesCm, Gcm, HmacSha1};
 use crate::kdf::{derive, Label};
@@ -176,8 +176,10 @@ impl core::fmt::Debug for Context {
 }
 
 /// The length of an RTP header (fixed part, CSRCs and extension block),
-/// checked against `data`. Used where the payload is ciphertext, so the
-/// padding count cannot be read.
+/// checked against `data`. On unprotect the payload is ciphertext, so
+/// tern-rtp's full validation (which checks the padding count at the end
+/// of the payload) cannot be used; on protect the extension elements need
+/// no walk.
 fn rtp_header_len(data: &[u8]) -> Result<usize, Error> {
     if data.len() < 12 {
         return Err(Error::Malformed("shorter than an RTP header"));
@@ -392,11 +394,13 @@ impl Context {
         if buf.len() - len < tag_len {
             return Err(Error::BufferTooSmall);
         }
-        let (hdr_len, ssrc, seq) = {
-            let p = RtpPacket::new_checked(&buf[..len])
-                .map_err(|_| Error::ApiMisuse("protect_rtp: not a valid RTP packet"))?;
-            (p.header_len(), p.ssrc().0, p.sequence_number())
-        };
+        // The caller built or parsed this packet (with tern-rtp in the
+        // SFU); only what SRTP needs is checked here — version, CSRC count
+        // and extension length — so a long extension list costs nothing.
+        let hdr_len = rtp_header_len(&buf[..len])
+            .map_err(|_| Error::ApiMisuse("protect_rtp: not an RTP packet"))?;
+        let ssrc = ssrc_at(buf, 8);
+        let seq = u16::from_be_bytes([buf[2], buf[3]]);
         let stream = self.stream_for_tx(ssrc)?;
         let index = match stream.tx_highest {
             None => u64::from(seq),

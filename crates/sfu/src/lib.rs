@@ -55,4 +55,15 @@ mod sfu;
 pub mod fuzzing;
 
 pub use ring::SLOT_LEN;
-pub use sfu::{Dir, Event, Sfu, SfuConfig, Stats, Transmit};
+pub use sfu::{Dir, Event, Sfu, SfuConfig, Stats, Transmit, MIN_TRANSMIT_BUF};
+
+#[cfg(test)]
+mod tests {
+    /// The binary shares the SFU between its signaling task and its UDP
+    /// loop (behind a mutex), so it must be `Send`.
+    #[test]
+    fn sfu_is_send() {
+        fn send<T: Send>() {}
+        send::<crate::Sfu>();
+    }
+}

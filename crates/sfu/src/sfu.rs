@@ -44,6 +44,10 @@ const MAX_NACK_GAP: u64 = 128;
 /// Most learned (rid-mapped) SSRCs per participant.
 const MAX_LEARNED_SSRCS: usize = 16;
 
+/// The smallest `poll_transmit` buffer that fits every datagram the SFU
+/// sends: a full slot, the RTX header growth and the largest SRTP tag.
+pub const MIN_TRANSMIT_BUF: usize = SLOT_LEN + 2 + 16 + 46;
+
 /// SFU-wide settings.
 #[derive(Debug, Clone)]
 pub struct SfuConfig {
@@ -1887,7 +1891,8 @@ impl Sfu {
     // Output
     // ------------------------------------------------------------------
 
-    /// Write the next datagram into `buf` (give it at least 1500 bytes)
+    /// Write the next datagram into `buf` (give it at least
+    /// [`MIN_TRANSMIT_BUF`] bytes)
     /// and say where it goes; `None` when nothing is queued. Control
     /// datagrams (STUN, DTLS, RTCP) come first, then forwarded media: each
     /// is copied from the publisher's buffer, rewritten for the subscriber

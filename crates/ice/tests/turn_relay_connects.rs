@@ -74,22 +74,23 @@ impl Endpoint for RelayPeer {
                 len: t.len,
             });
         }
-        let t = self.peer.poll_transmit(now, buf)?;
-        if Some(t.source) != self.turn.relayed() {
-            return Some(t);
+        loop {
+            let t = self.peer.poll_transmit(now, buf)?;
+            if Some(t.source) != self.turn.relayed() {
+                return Some(t);
+            }
+            // From the relayed candidate: through the TURN server (a peer
+            // the server refused is skipped, like a failed send).
+            self.scratch.clear();
+            self.scratch.extend_from_slice(&buf[..t.len]);
+            if let Ok(out) = self.turn.send_to(now, t.destination, &self.scratch, buf) {
+                return Some(Transmit {
+                    source: out.source,
+                    destination: out.destination,
+                    len: out.len,
+                });
+            }
         }
-        // From the relayed candidate: through the TURN server.
-        self.scratch.clear();
-        self.scratch.extend_from_slice(&buf[..t.len]);
-        let out = self
-            .turn
-            .send_to(now, t.destination, &self.scratch, buf)
-            .ok()?;
-        Some(Transmit {
-            source: out.source,
-            destination: out.destination,
-            len: out.len,
-        })
     }
     fn poll_timeout(&self) -> Option<Instant> {
         match (self.peer.poll_timeout(), self.turn.poll_timeout()) {

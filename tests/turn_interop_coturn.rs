@@ -54,8 +54,21 @@ fn start_peer(peer: &PathBuf) -> (Kill, u16) {
         .stderr(Stdio::null())
         .spawn()
         .expect("start turnutils_peer");
-    // Give it a moment to bind (bounded).
-    std::thread::sleep(Duration::from_millis(300));
+    // Wait (bounded) until it echoes: turnutils_peer sends every datagram
+    // back to its source.
+    let probe = UdpSocket::bind("127.0.0.1:0").expect("bind probe");
+    probe
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("timeout");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut buf = [0u8; 16];
+    loop {
+        let _ = probe.send_to(b"ping", ("127.0.0.1", port));
+        if probe.recv_from(&mut buf).is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "turnutils_peer did not start");
+    }
     (Kill(child), port)
 }
 

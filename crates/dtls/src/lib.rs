@@ -18,6 +18,19 @@
 //!
 //! No clock reads, sockets or threads.
 //!
+//! # Poll order
+//!
+//! Feed the endpoint with [`Dtls::handle_receive`] and
+//! [`Dtls::handle_timeout`]; after each call drain [`Dtls::poll_transmit`]
+//! until it returns `None`, then [`Dtls::poll_event`] until `None`, then ask
+//! [`Dtls::poll_timeout`] when to call `handle_timeout` next. Time is
+//! always the caller's `now`: the endpoint keeps its last flight and
+//! resends it byte for byte when that clock passes the retransmission
+//! deadline (1 s, doubling; RFC 6347 §4.2.4), or at once when the peer
+//! resends a datagram it already sent. The endpoint serves one 5-tuple:
+//! datagrams from any other address are counted and dropped before
+//! OpenSSL sees them.
+//!
 //! # Example
 //!
 //! ```

@@ -188,7 +188,15 @@ fn three_browsers_join_by_url_see_named_tiles_and_one_leaves() {
         eprintln!("skipping: chromium not installed (apt-get install chromium)");
         return;
     };
-    let server = TernProcess::start(&["serve", "--listen", "127.0.0.1:0", "--log-level", "warn"]);
+    let server = TernProcess::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--media-port",
+        "0",
+        "--log-level",
+        "warn",
+    ]);
     let chromium = Chromium::start(&program);
     let names = ["alice", "bob", "carol"];
     let mut pages: Vec<Page> = names

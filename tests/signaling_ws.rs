@@ -18,7 +18,16 @@ const FIREFOX_OFFER: &str =
     include_str!("../crates/signal/tests/data/firefox_offer_audio_video.sdp");
 
 fn serve(extra: &[&str]) -> TernProcess {
-    let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--log-level", "warn"];
+    // Media port 0: parallel tests each bind their own media socket.
+    let mut args = vec![
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--media-port",
+        "0",
+        "--log-level",
+        "warn",
+    ];
     args.extend_from_slice(extra);
     TernProcess::start(&args)
 }
@@ -94,7 +103,14 @@ fn two_participants_publish_and_subscribe_over_websocket() {
     let sdp = a["sdp"].as_str().unwrap();
     assert!(sdp.contains("a=ice-lite"));
     assert!(sdp.contains("a=fingerprint:sha-256 "));
-    assert!(sdp.contains("a=candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host"));
+    // The media socket's port (the test asks for port 0: a free one).
+    let port: u16 = sdp
+        .split("a=candidate:1 1 udp 2130706431 127.0.0.1 ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|p| p.parse().ok())
+        .expect("host candidate at 127.0.0.1");
+    assert_ne!(port, 0, "{sdp}");
     let answer = SessionDescription::parse(sdp).unwrap();
     let ufrag = answer.media[0].ice_ufrag().unwrap();
     assert!(ufrag.len() >= 4);
@@ -342,7 +358,8 @@ fn http_routes_demo_page_and_refusals() {
     let s = state(&server);
     assert_eq!(
         s,
-        json!({"rooms":0,"participants":0,"connections":0,"media_participants":0})
+        json!({"rooms":0,"participants":0,"connections":0,"media_participants":0,
+            "media_rooms":0,"media_state_size":0})
     );
 }
 
@@ -523,6 +540,8 @@ fn silent_websockets_are_pinged_then_dropped_and_freed() {
         "serve",
         "--listen",
         "127.0.0.1:0",
+        "--media-port",
+        "0",
         "--config",
         path.to_str().unwrap(),
     ]);

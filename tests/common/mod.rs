@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests that run the `tern` binary.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod ws;
 
 use std::io::{BufRead, BufReader};

@@ -34,8 +34,8 @@ enum Command {
         #[arg(long, default_value = concat!("tern ", env!("CARGO_PKG_VERSION")))]
         software: String,
     },
-    /// Run the SFU control plane: HTTP + WebSocket signaling
-    /// (signaling v1) and the demo page. Media forwarding is not there yet.
+    /// Run the SFU: HTTP + WebSocket signaling (signaling v1), the demo
+    /// page, and media forwarding on one UDP port.
     Serve {
         /// TOML config file (keys: listen, media_address, media_port,
         /// max_participants, max_rooms, max_connections, log_level, tls_cert,
@@ -45,10 +45,10 @@ enum Command {
         /// HTTP/WebSocket listen address [default: 127.0.0.1:8080; port 0 picks one].
         #[arg(long)]
         listen: Option<SocketAddr>,
-        /// Address announced to clients for media [default: 127.0.0.1].
+        /// Address the media UDP socket binds to and announces [default: 127.0.0.1].
         #[arg(long)]
         media_address: Option<IpAddr>,
-        /// UDP port announced to clients for media [default: 40000].
+        /// Media UDP port [default: 40000; 0 picks a free one].
         #[arg(long)]
         media_port: Option<u16>,
         /// Maximum participants per room [default: 8].

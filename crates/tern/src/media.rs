@@ -1,115 +1,107 @@
-//! The media plane `tern serve` uses until the SFU core (crates/sfu) lands.
+//! The media plane of `tern serve`: the sans-IO SFU core (tern-sfu) on one
+//! UDP socket.
 //!
-//! [`SignalingOnlyMediaPlane`] allocates real ICE-lite credentials (tern-ice
-//! [`Credentials::random`] seeded from the OS RNG), generates a real DTLS
-//! certificate with tern-dtls ([`Certificate::generate`], self-signed ECDSA
-//! P-256) whose SHA-256 fingerprint goes into every SDP, and announces one
-//! host candidate at the configured media address and UDP port, so the SDP
-//! a browser gets is complete and valid. It does **not** forward media: no
-//! UDP socket is bound and no ICE/DTLS endpoint runs ([`NOT_FORWARDING`]).
-//! The SFU issue replaces this type with one backed by tern-sfu (which can
-//! take over the certificate); the [`MediaPlane`] calls stay the same.
+//! - [`SfuPlane`] is the [`MediaPlane`] the signaling hub calls: it locks
+//!   the shared [`Sfu`], gives it the current time and forwards the call.
+//! - [`MediaThread`] is a dedicated OS thread (not a tokio task: the
+//!   per-packet path must not wait behind signaling work) that owns the UDP
+//!   socket: receive with a short timeout → `handle_receive` → drain
+//!   `poll_transmit` into a reused buffer → send; `handle_timeout` when
+//!   due; events go to the control plane over a channel (consent expiry
+//!   removes the participant in signaling too, so the others get
+//!   `participant-left`). The loop allocates nothing per packet.
 
-use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use tern_dtls::Certificate;
-use tern_ice::{Credentials, IceRng};
-use tern_sdp::Setup;
+use tern_sfu::{Event, Sfu, SfuConfig};
 use tern_signal::{
     IceCandidateInit, MediaError, MediaPlane, ParticipantTransports, Pc, PublishNegotiation,
-    SubscribeNegotiation, TransportParams,
+    SubscribeNegotiation,
 };
 
-/// What this media plane does not do, for logs and docs.
-pub const NOT_FORWARDING: &str =
-    "media forwarding is not implemented yet (signaling only: no UDP socket, no ICE/DTLS/SRTP endpoint until the SFU core lands)";
+/// Datagram buffers: larger than any datagram the SFU sends
+/// ([`tern_sfu::MIN_TRANSMIT_BUF`]) and than a typical path MTU.
+const BUF_LEN: usize = 2048;
+/// Longest the media thread sleeps in `recv` (it also wakes for SFU
+/// timers, and to notice shutdown).
+const MAX_WAIT: Duration = Duration::from_millis(20);
+/// Socket buffer size requested for receive and send.
+const SOCKET_BUFFER: usize = 4 * 1024 * 1024;
+
+/// The SFU shared by the signaling hub and the media thread.
+pub type SharedSfu = Arc<Mutex<Sfu>>;
+
+/// Locks the SFU; a panic while it was held (a bug) does not stop the
+/// other side from using it.
+pub fn lock(sfu: &SharedSfu) -> MutexGuard<'_, Sfu> {
+    sfu.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// 64 bits from the operating system's RNG.
-#[derive(Debug, Default)]
-pub struct OsRng;
+pub fn os_seed() -> Result<u64, String> {
+    getrandom::u64().map_err(|e| format!("operating system random source: {e}"))
+}
 
-impl IceRng for OsRng {
-    fn next_u64(&mut self) -> u64 {
-        // getrandom only fails when the OS has no entropy source at all;
-        // the process cannot do anything safe without one.
-        getrandom::u64().expect("operating system random source")
+/// Binds the media socket with large kernel buffers. Port 0 picks one.
+pub fn bind_media_socket(addr: SocketAddr) -> Result<UdpSocket, String> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))
+        .map_err(|e| format!("media socket: {e}"))?;
+    // The kernel may cap these (net.core.rmem_max); smaller is still fine.
+    if let Err(e) = socket.set_recv_buffer_size(SOCKET_BUFFER) {
+        tracing::debug!(error = %e, "SO_RCVBUF not set");
+    }
+    if let Err(e) = socket.set_send_buffer_size(SOCKET_BUFFER) {
+        tracing::debug!(error = %e, "SO_SNDBUF not set");
+    }
+    socket
+        .bind(&addr.into())
+        .map_err(|e| format!("cannot bind media UDP {addr}: {e}"))?;
+    Ok(socket.into())
+}
+
+/// Creates the SFU for a bound media socket address.
+pub fn new_sfu(media_addr: SocketAddr) -> Result<SharedSfu, String> {
+    let certificate = Certificate::generate().map_err(|e| format!("DTLS certificate: {e:?}"))?;
+    let config = SfuConfig::new(media_addr, certificate, os_seed()?);
+    Ok(Arc::new(Mutex::new(Sfu::new(config, Instant::now()))))
+}
+
+/// The [`MediaPlane`] signaling drives: each call locks the SFU, sets its
+/// clock and forwards.
+#[derive(Debug, Clone)]
+pub struct SfuPlane {
+    sfu: SharedSfu,
+}
+
+impl SfuPlane {
+    /// A plane over the shared SFU.
+    pub fn new(sfu: SharedSfu) -> Self {
+        SfuPlane { sfu }
+    }
+
+    fn sfu(&self) -> MutexGuard<'_, Sfu> {
+        let mut s = lock(&self.sfu);
+        s.set_now(Instant::now());
+        s
     }
 }
 
-#[derive(Debug, Default)]
-struct Tracked {
-    published_tracks: usize,
-    subscribed_tracks: usize,
-    candidates: usize,
-}
-
-/// Signaling-only media plane: credentials and SDP identity, no forwarding.
-#[derive(Debug)]
-pub struct SignalingOnlyMediaPlane {
-    candidate: String,
-    certificate: Certificate,
-    fingerprint: (String, String),
-    participants: BTreeMap<String, Tracked>,
-}
-
-impl SignalingOnlyMediaPlane {
-    /// A media plane announcing `media_addr:media_port` as the host candidate.
-    /// Generates the DTLS certificate.
-    pub fn new(media_addr: IpAddr, media_port: u16) -> Result<Self, String> {
-        let certificate =
-            Certificate::generate().map_err(|e| format!("DTLS certificate: {e:?}"))?;
-        let fp = certificate.fingerprint();
-        Ok(SignalingOnlyMediaPlane {
-            candidate: format!("1 1 udp 2130706431 {media_addr} {media_port} typ host"),
-            fingerprint: (fp.algorithm().to_owned(), fp.to_string()),
-            certificate,
-            participants: BTreeMap::new(),
-        })
-    }
-
-    /// The DTLS certificate announced in every SDP (for the SFU core).
-    #[allow(dead_code)]
-    pub fn certificate(&self) -> &Certificate {
-        &self.certificate
-    }
-
-    /// The announced `(hash function, fingerprint)`.
-    pub fn fingerprint(&self) -> &(String, String) {
-        &self.fingerprint
-    }
-
-    /// Participants it holds state for (must match signaling's).
-    pub fn participants(&self) -> usize {
-        self.participants.len()
-    }
-
-    fn transport(&self) -> TransportParams {
-        let creds = Credentials::random(&mut OsRng);
-        TransportParams {
-            ice_ufrag: creds.ufrag().to_owned(),
-            ice_pwd: creds.pwd().to_owned(),
-            fingerprints: vec![self.fingerprint.clone()],
-            setup_when_actpass: Setup::Passive,
-            candidates: vec![self.candidate.clone()],
-        }
-    }
-}
-
-impl MediaPlane for SignalingOnlyMediaPlane {
+impl MediaPlane for SfuPlane {
     fn create_participant(
         &mut self,
         participant: &str,
         room: &str,
     ) -> Result<ParticipantTransports, MediaError> {
-        let t = ParticipantTransports {
-            publish: self.transport(),
-            subscribe: self.transport(),
-        };
+        let t = self.sfu().create_participant(participant, room)?;
         tracing::debug!(participant, room, publish_ufrag = %t.publish.ice_ufrag,
             subscribe_ufrag = %t.subscribe.ice_ufrag, "media: transports allocated");
-        self.participants
-            .insert(participant.to_owned(), Tracked::default());
         Ok(t)
     }
 
@@ -118,23 +110,20 @@ impl MediaPlane for SignalingOnlyMediaPlane {
         participant: &str,
         publish: &PublishNegotiation<'_>,
     ) -> Result<(), MediaError> {
-        let p = self
-            .participants
-            .get_mut(participant)
-            .ok_or_else(|| MediaError::new("unknown participant"))?;
-        p.published_tracks = publish.tracks.len();
-        for m in publish.media {
-            tracing::debug!(participant, mid = %m.mid, kind = m.kind.as_str(), ssrcs = ?m.ssrcs,
-                rids = ?m.rids, pts = ?m.codecs.iter().map(|c| c.pt).collect::<Vec<_>>(),
-                "media: publishing (not forwarded yet)");
+        let r = self.sfu().publish_changed(participant, publish);
+        match &r {
+            Ok(()) => tracing::debug!(
+                participant,
+                tracks = publish.tracks.len(),
+                "media: publishing"
+            ),
+            Err(e) => tracing::info!(participant, error = ?e, "media: publish refused"),
         }
-        Ok(())
+        r
     }
 
     fn subscribe_changed(&mut self, participant: &str, subscribe: &SubscribeNegotiation<'_>) {
-        if let Some(p) = self.participants.get_mut(participant) {
-            p.subscribed_tracks = subscribe.tracks.len();
-        }
+        self.sfu().subscribe_changed(participant, subscribe);
         tracing::debug!(
             participant,
             tracks = subscribe.tracks.len(),
@@ -149,15 +138,133 @@ impl MediaPlane for SignalingOnlyMediaPlane {
         pc: Pc,
         candidate: Option<&IceCandidateInit>,
     ) {
-        if let Some(p) = self.participants.get_mut(participant) {
-            p.candidates = p.candidates.saturating_add(1);
-        }
-        tracing::trace!(participant, pc = pc.as_str(), candidate = ?candidate.map(|c| &c.candidate),
-            "media: remote candidate (ICE-lite does not need it)");
+        self.sfu().remote_candidate(participant, pc, candidate);
     }
 
     fn remove_participant(&mut self, participant: &str) {
-        self.participants.remove(participant);
+        self.sfu().remove_participant(participant);
         tracing::debug!(participant, "media: participant freed");
     }
+}
+
+/// The media thread; stopped and joined by [`MediaThread::stop`] (or on drop).
+#[derive(Debug)]
+pub struct MediaThread {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl MediaThread {
+    /// Starts the loop on `socket`. Participants whose consent expired are
+    /// sent to `expired` (the SFU has already freed them).
+    pub fn spawn(
+        socket: UdpSocket,
+        sfu: SharedSfu,
+        expired: tokio::sync::mpsc::UnboundedSender<String>,
+    ) -> Result<Self, String> {
+        let local = socket
+            .local_addr()
+            .map_err(|e| format!("media socket address: {e}"))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("tern-media".into())
+            .spawn(move || media_loop(&socket, local, &sfu, &expired, &flag))
+            .map_err(|e| format!("media thread: {e}"))?;
+        Ok(MediaThread {
+            stop,
+            handle: Some(handle),
+        })
+    }
+
+    /// Stops the loop and waits for the thread (at most one receive timeout).
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            if h.join().is_err() {
+                tracing::error!("media thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for MediaThread {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn media_loop(
+    socket: &UdpSocket,
+    local: SocketAddr,
+    sfu: &SharedSfu,
+    expired: &tokio::sync::mpsc::UnboundedSender<String>,
+    stop: &AtomicBool,
+) {
+    let mut buf = vec![0u8; BUF_LEN];
+    let mut out = vec![0u8; BUF_LEN];
+    let mut wait = MAX_WAIT;
+    let mut current_timeout = Duration::ZERO;
+    tracing::info!(%local, "media thread started");
+    while !stop.load(Ordering::Relaxed) {
+        if wait != current_timeout {
+            // A zero timeout means "block forever" to the OS: never pass it.
+            if socket.set_read_timeout(Some(wait)).is_ok() {
+                current_timeout = wait;
+            }
+        }
+        let received = match socket.recv_from(&mut buf) {
+            Ok((n, remote)) => Some((n, remote)),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                None
+            }
+            Err(e) => {
+                // E.g. ICMP port unreachable reported on Linux as
+                // ECONNREFUSED for a later recv: not fatal for a server.
+                tracing::debug!(error = %e, "media recv error");
+                None
+            }
+        };
+        let mut s = lock(sfu);
+        let now = Instant::now();
+        if let Some((n, remote)) = received {
+            s.handle_receive(now, remote, local, &mut buf[..n]);
+        }
+        if s.poll_timeout().is_some_and(|t| t <= now) {
+            s.handle_timeout(now);
+        }
+        while let Some(t) = s.poll_transmit(&mut out) {
+            if let Err(e) = socket.send_to(&out[..t.len], t.destination) {
+                tracing::debug!(error = %e, to = %t.destination, "media send failed");
+            }
+        }
+        while let Some(ev) = s.poll_event() {
+            match ev {
+                Event::Connected { participant, dir } => {
+                    tracing::info!(participant, ?dir, "media: DTLS-SRTP connected");
+                }
+                Event::DtlsFailed { participant, dir } => {
+                    tracing::info!(participant, ?dir, "media: DTLS failed");
+                }
+                Event::ConsentExpired { participant } => {
+                    tracing::info!(participant, "media: consent expired; participant removed");
+                    let _ = expired.send(participant);
+                }
+            }
+        }
+        wait = match s.poll_timeout() {
+            Some(t) => t
+                .saturating_duration_since(Instant::now())
+                .clamp(Duration::from_millis(1), MAX_WAIT),
+            None => MAX_WAIT,
+        };
+    }
+    tracing::info!("media thread stopped");
 }

@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::media::{SignalingOnlyMediaPlane, NOT_FORWARDING};
+use crate::media::{self, MediaThread, SfuPlane, SharedSfu};
 use crate::ws;
 
 /// The demo page, compiled into the binary.
@@ -159,7 +159,7 @@ enum HubCmd {
     Oversized(ConnectionId, u64),
     Binary(ConnectionId, u64),
     Closed(ConnectionId),
-    State(oneshot::Sender<(Counts, usize)>),
+    State(oneshot::Sender<Counts>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -170,8 +170,25 @@ enum Outbound {
 }
 
 struct Hub {
-    signaling: Signaling<SignalingOnlyMediaPlane>,
+    signaling: Signaling<SfuPlane>,
     conns: HashMap<ConnectionId, mpsc::Sender<Outbound>>,
+}
+
+/// What `/debug/state` reports from the SFU core.
+#[derive(Debug, Clone, Copy)]
+struct SfuCounts {
+    participants: usize,
+    rooms: usize,
+    state_size: usize,
+}
+
+fn sfu_counts(sfu: &SharedSfu) -> SfuCounts {
+    let s = media::lock(sfu);
+    SfuCounts {
+        participants: s.participant_count(),
+        rooms: s.room_count(),
+        state_size: s.state_size(),
+    }
 }
 
 impl Hub {
@@ -204,8 +221,40 @@ impl Hub {
         }
     }
 
-    async fn run(mut self, mut rx: mpsc::Receiver<HubCmd>) {
-        while let Some(cmd) = rx.recv().await {
+    /// The media plane found `participant`'s consent expired and freed it:
+    /// remove it from signaling too (the others get `participant-left`) and
+    /// close its WebSocket.
+    fn consent_expired(&mut self, participant: &str) {
+        let conn = self
+            .conns
+            .keys()
+            .copied()
+            .find(|c| self.signaling.participant_of(*c) == Some(participant));
+        if let Some(conn) = conn {
+            if let Some(tx) = self.conns.remove(&conn) {
+                let _ = tx.try_send(Outbound::Close(ws::close_code::GOING_AWAY));
+            }
+            self.signaling.handle_close(conn);
+        }
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<HubCmd>,
+        mut expired: mpsc::UnboundedReceiver<String>,
+    ) {
+        loop {
+            let cmd = tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => cmd,
+                    None => return,
+                },
+                Some(p) = expired.recv() => {
+                    self.consent_expired(&p);
+                    self.drain();
+                    continue;
+                }
+            };
             match cmd {
                 HubCmd::Open { tx, reply } => {
                     let id = self.signaling.connect().ok();
@@ -226,10 +275,7 @@ impl Hub {
                     self.signaling.handle_close(c);
                 }
                 HubCmd::State(reply) => {
-                    let _ = reply.send((
-                        self.signaling.counts(),
-                        self.signaling.media().participants(),
-                    ));
+                    let _ = reply.send(self.signaling.counts());
                 }
                 HubCmd::Shutdown(done) => {
                     for (_, tx) in self.conns.drain() {
@@ -339,6 +385,7 @@ async fn handle_http<S: AsyncRead + AsyncWrite + Unpin>(
     mut s: S,
     peer: SocketAddr,
     hub: mpsc::Sender<HubCmd>,
+    sfu: SharedSfu,
     ping_after: Duration,
 ) -> io::Result<()> {
     let Ok(head) = tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut s)).await else {
@@ -381,14 +428,17 @@ async fn handle_http<S: AsyncRead + AsyncWrite + Unpin>(
             if hub.send(HubCmd::State(tx)).await.is_err() {
                 return respond(&mut s, "503 Service Unavailable", "text/plain", "", b"").await;
             }
-            let Ok((c, media)) = rx.await else {
+            let Ok(c) = rx.await else {
                 return respond(&mut s, "503 Service Unavailable", "text/plain", "", b"").await;
             };
+            let m = sfu_counts(&sfu);
             let body = serde_json::json!({
                 "rooms": c.rooms,
                 "participants": c.participants,
                 "connections": c.connections,
-                "media_participants": media,
+                "media_participants": m.participants,
+                "media_rooms": m.rooms,
+                "media_state_size": m.state_size,
             })
             .to_string();
             respond(&mut s, "200 OK", "application/json", "", body.as_bytes()).await
@@ -646,16 +696,26 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
     let local = listener
         .local_addr()
         .map_err(|e| format!("local address: {e}"))?;
-    let media = SignalingOnlyMediaPlane::new(cfg.media_address, cfg.media_port)?;
-    let fingerprint = media.fingerprint().1.clone();
-    let signaling = Signaling::new(cfg.signal.clone(), media);
+    let socket = media::bind_media_socket(SocketAddr::new(cfg.media_address, cfg.media_port))?;
+    let media_addr = socket
+        .local_addr()
+        .map_err(|e| format!("media socket address: {e}"))?;
+    let sfu = media::new_sfu(media_addr)?;
+    let fingerprint = media::lock(&sfu)
+        .config()
+        .certificate
+        .fingerprint()
+        .to_string();
+    let (expired_tx, expired_rx) = mpsc::unbounded_channel();
+    let mut media_thread = MediaThread::spawn(socket, sfu.clone(), expired_tx)?;
+    let signaling = Signaling::new(cfg.signal.clone(), SfuPlane::new(sfu.clone()));
     let (hub_tx, hub_rx) = mpsc::channel(1024);
     let hub = tokio::spawn(
         Hub {
             signaling,
             conns: HashMap::new(),
         }
-        .run(hub_rx),
+        .run(hub_rx, expired_rx),
     );
     use tokio::signal::unix::{signal, SignalKind};
     let mut sigterm =
@@ -668,10 +728,9 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
         let _ = writeln!(out, "tern serve listening on {scheme} {local}");
         let _ = out.flush();
     }
-    tracing::info!(%local, scheme, media = %format!("{}:{}", cfg.media_address, cfg.media_port),
+    tracing::info!(%local, scheme, media = %media_addr,
         max_participants = cfg.signal.max_participants_per_room, "tern serve started");
     tracing::info!(%fingerprint, "DTLS certificate generated (tern-dtls)");
-    tracing::warn!("{NOT_FORWARDING}");
 
     // Open TCP connections at most: the WebSocket cap plus room for page
     // loads and debug requests (each of which has a head timeout).
@@ -694,7 +753,7 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
                     drop(tcp);
                     continue;
                 };
-                spawn_connection(tcp, peer, tls.clone(), hub_tx.clone(), permit, cfg.ws_ping);
+                spawn_connection(tcp, peer, tls.clone(), hub_tx.clone(), sfu.clone(), permit, cfg.ws_ping);
             }
             _ = sigint.recv() => {
                 tracing::info!("SIGINT: shutting down");
@@ -714,6 +773,8 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
     // Give connection tasks a moment to write their close frames.
     tokio::time::sleep(Duration::from_millis(100)).await;
     hub.abort();
+    // Stop the media thread off the runtime's worker (it joins a thread).
+    let _ = tokio::task::spawn_blocking(move || media_thread.stop()).await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -723,6 +784,7 @@ fn spawn_connection(
     peer: SocketAddr,
     tls: Option<tokio_rustls::TlsAcceptor>,
     hub: mpsc::Sender<HubCmd>,
+    sfu: SharedSfu,
     permit: tokio::sync::OwnedSemaphorePermit,
     ping_after: Duration,
 ) {
@@ -732,7 +794,7 @@ fn spawn_connection(
         let result = match tls {
             Some(acceptor) => {
                 match tokio::time::timeout(HEAD_TIMEOUT, acceptor.accept(tcp)).await {
-                    Ok(Ok(stream)) => handle_http(stream, peer, hub, ping_after).await,
+                    Ok(Ok(stream)) => handle_http(stream, peer, hub, sfu, ping_after).await,
                     Ok(Err(e)) => {
                         tracing::debug!(%peer, error = %e, "TLS handshake failed");
                         Ok(())
@@ -740,7 +802,7 @@ fn spawn_connection(
                     Err(_) => Ok(()),
                 }
             }
-            None => handle_http(tcp, peer, hub, ping_after).await,
+            None => handle_http(tcp, peer, hub, sfu, ping_after).await,
         };
         if let Err(e) = result {
             tracing::debug!(%peer, error = %e, "connection ended with an error");

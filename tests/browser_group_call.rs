@@ -50,6 +50,51 @@ const REMOTE_MEDIA: &str = r#"(async () => {
   return out;
 })()"#;
 
+/// A summary of both PeerConnections' getStats (RTP streams, RTCP-derived
+/// remote stats, the DTLS/SRTP transport) and the remote tiles' video
+/// sizes, for the test's report.
+const STATS_SUMMARY: &str = r#"(async () => {
+  const out = {sub: [], pub: [], transport: []};
+  const pick = (s, keys) => Object.fromEntries(keys.filter(k => s[k] !== undefined).map(k => [k, s[k]]));
+  for (const [name, pc] of [["sub", subPc], ["pub", pubPc]]) {
+    if (!pc) continue;
+    const r = await pc.getStats();
+    const codecs = {};
+    r.forEach(s => { if (s.type === "codec") codecs[s.id] = s.mimeType + "/" + s.payloadType; });
+    r.forEach(s => {
+      if (s.type === "inbound-rtp") out[name].push(Object.assign({t: "in", codec: codecs[s.codecId]}, pick(s, ["kind","ssrc","packetsReceived","packetsLost","jitter","framesDecoded","keyFramesDecoded","frameWidth","nackCount","pliCount","firCount","retransmittedPacketsReceived","bytesReceived","headerBytesReceived","framesDropped","freezeCount"])));
+      if (s.type === "outbound-rtp") out[name].push(Object.assign({t: "out", codec: codecs[s.codecId]}, pick(s, ["kind","ssrc","packetsSent","framesEncoded","keyFramesEncoded","nackCount","pliCount","firCount","retransmittedPacketsSent","targetBitrate","frameWidth","qualityLimitationReason"])));
+      if (s.type === "remote-inbound-rtp") out[name].push(Object.assign({t: "remote-in"}, pick(s, ["kind","ssrc","packetsLost","jitter","roundTripTime","fractionLost"])));
+      if (s.type === "remote-outbound-rtp") out[name].push(Object.assign({t: "remote-out"}, pick(s, ["kind","ssrc","packetsSent","remoteTimestamp"])));
+      if (s.type === "transport") out.transport.push(Object.assign({pc: name}, pick(s, ["dtlsState","srtpCipher","dtlsCipher","dtlsRole","tlsVersion","iceState","selectedCandidatePairChanges"])));
+      if (s.type === "candidate-pair" && s.nominated) out.transport.push(Object.assign({pc: name, t: "pair"}, pick(s, ["state","currentRoundTripTime","availableOutgoingBitrate","requestsSent","responsesReceived","requestsReceived","responsesSent","consentRequestsSent"])));
+    });
+  }
+  out.videos = [...document.querySelectorAll('.tile:not(#local) video')].map(v => [v.videoWidth, v.videoHeight, v.paused]);
+  return out;
+})()"#;
+
+/// RTCP and rendering seen by one page: sender reports received for the
+/// remote tracks (`remote-outbound-rtp`, from the SFU's SRs), receiver
+/// reports for its own tracks (`remote-inbound-rtp`, the SFU's RRs),
+/// remote tiles whose video has a size, and the negotiated SRTP ciphers.
+const RTCP_AND_RENDERING: &str = r#"(async () => {
+  const out = { sr: 0, rr: 0, videos: 0, keyframes: 0, srtp: [] };
+  if (!subPc || !pubPc) return out;
+  (await subPc.getStats()).forEach((s) => {
+    if (s.type === "remote-outbound-rtp") out.sr++;
+    if (s.type === "inbound-rtp" && s.kind === "video" && s.keyFramesDecoded > 0) out.keyframes++;
+    if (s.type === "transport") out.srtp.push(s.srtpCipher);
+  });
+  (await pubPc.getStats()).forEach((s) => {
+    if (s.type === "remote-inbound-rtp") out.rr++;
+    if (s.type === "transport") out.srtp.push(s.srtpCipher);
+  });
+  out.videos = [...document.querySelectorAll(".tile:not(#local) video")]
+    .filter((v) => v.videoWidth > 0).length;
+  return out;
+})()"#;
+
 fn debug_state(server: &TernProcess) -> Value {
     serde_json::from_str(body(&http_get(server.addr, "/debug/state", "").1)).unwrap()
 }
@@ -152,6 +197,25 @@ fn three_browsers_decode_each_others_audio_and_video_then_one_leaves() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    for (i, page) in pages.iter_mut().enumerate() {
+        eprintln!("{} stats: {:#}", names[i], page.eval(STATS_SUMMARY));
+        // RTCP both ways, a keyframe decoded per remote video (the PLI on a
+        // new subscriber) and both remote tiles rendering.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let r = page.eval(RTCP_AND_RENDERING);
+            if r["sr"] == 4 && r["rr"] == 2 && r["videos"] == 2 && r["keyframes"] == 2 {
+                eprintln!("{}: {r}", names[i]);
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: RTCP or rendering missing: {r}",
+                names[i]
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
     let s = debug_state(&server);
     assert_eq!(
         (
@@ -164,6 +228,16 @@ fn three_browsers_decode_each_others_audio_and_video_then_one_leaves() {
         "{s}"
     );
     let size_with_three = s["media_state_size"].as_u64().unwrap();
+    eprintln!("server with three: {s}");
+    // Nothing a healthy call produces was dropped by the SFU.
+    for counter in [
+        "srtp_failures",
+        "pt_unmapped_drops",
+        "queue_drops",
+        "foreign_ssrc_drops",
+    ] {
+        assert_eq!(s["media_stats"][counter], 0, "{counter}: {s}");
+    }
 
     // Carol leaves with the page's own handler.
     pages[2].eval("leave()");

@@ -180,6 +180,34 @@ struct SfuCounts {
     participants: usize,
     rooms: usize,
     state_size: usize,
+    stats: tern_sfu::Stats,
+}
+
+/// The SFU's counters for `/debug/state`.
+fn stats_json(s: &tern_sfu::Stats) -> serde_json::Value {
+    serde_json::json!({
+        "received": s.received,
+        "rtp_received": s.rtp_received,
+        "forwarded": s.forwarded,
+        "retransmitted": s.retransmitted,
+        "retransmit_misses": s.retransmit_misses,
+        "nacks_sent": s.nacks_sent,
+        "plis_sent": s.plis_sent,
+        "keyframe_requests_throttled": s.keyframe_requests_throttled,
+        "reports_sent": s.reports_sent,
+        "unknown_tuple_drops": s.unknown_tuple_drops,
+        "unknown_ufrag_drops": s.unknown_ufrag_drops,
+        "unknown_kind_drops": s.unknown_kind_drops,
+        "foreign_ssrc_drops": s.foreign_ssrc_drops,
+        "unexpected_rtp_drops": s.unexpected_rtp_drops,
+        "srtp_failures": s.srtp_failures,
+        "malformed_rtp": s.malformed_rtp,
+        "foreign_bye_ignored": s.foreign_bye_ignored,
+        "foreign_feedback_ignored": s.foreign_feedback_ignored,
+        "congestion_feedback_consumed": s.congestion_feedback_consumed,
+        "queue_drops": s.queue_drops,
+        "pt_unmapped_drops": s.pt_unmapped_drops,
+    })
 }
 
 fn sfu_counts(sfu: &SharedSfu) -> SfuCounts {
@@ -188,6 +216,7 @@ fn sfu_counts(sfu: &SharedSfu) -> SfuCounts {
         participants: s.participant_count(),
         rooms: s.room_count(),
         state_size: s.state_size(),
+        stats: s.stats(),
     }
 }
 
@@ -439,6 +468,7 @@ async fn handle_http<S: AsyncRead + AsyncWrite + Unpin>(
                 "media_participants": m.participants,
                 "media_rooms": m.rooms,
                 "media_state_size": m.state_size,
+                "media_stats": stats_json(&m.stats),
             })
             .to_string();
             respond(&mut s, "200 OK", "application/json", "", body.as_bytes()).await

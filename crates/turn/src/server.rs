@@ -608,7 +608,9 @@ impl<E: TurnEnv> TurnServer<E> {
     /// well-formed and current.
     fn key_for(&self, now: Instant, username: &str) -> Option<(IntegrityKey, String)> {
         if let Some(k) = self.users.get(username) {
-            return Some((k.clone(), username.to_owned()));
+            // Static and time-limited users keep separate quota
+            // namespaces (a static user called "r:alice" is not "alice").
+            return Some((k.clone(), format!("s:{username}")));
         }
         let secret = self.cfg.shared_secret.as_deref()?;
         let (expiry, user) = split_rest_username(username)?;
@@ -618,7 +620,7 @@ impl<E: TurnEnv> TurnServer<E> {
         }
         let password = rest_password(secret, username);
         let key = IntegrityKey::long_term(username, &self.cfg.realm, &password);
-        Some((key, format!("rest:{user}")))
+        Some((key, format!("r:{user}")))
     }
 
     fn challenge(

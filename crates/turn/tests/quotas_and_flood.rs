@@ -282,3 +282,17 @@ fn time_limited_credentials_are_accepted_until_they_expire() {
     );
     assert_eq!(r.code(), Some(401));
 }
+
+#[test]
+fn static_and_time_limited_users_have_separate_quotas() {
+    let now = Instant::now();
+    let mut cfg = rest_config();
+    cfg.users.push(("r:carol".into(), "x".into()));
+    cfg.users.push(("carol".into(), "y".into()));
+    let mut s = server(cfg, now);
+    let user = "1700000600:carol";
+    Client::new("192.0.2.10:1", user, &rest_password(b"north wind", user)).allocate(&mut s, now);
+    Client::new("192.0.2.10:2", "r:carol", "x").allocate(&mut s, now);
+    Client::new("192.0.2.10:3", "carol", "y").allocate(&mut s, now);
+    assert_eq!(s.state_size().users, 3);
+}

@@ -125,14 +125,26 @@ fn wait_state(server: &TernProcess, what: &str, ok: impl Fn(&Value) -> bool) -> 
     }
 }
 
-#[test]
-fn three_browsers_decode_each_others_audio_and_video_then_one_leaves() {
-    let Some(program) = which("chromium") else {
+/// The browser tests run one at a time (each starts Chromium and loads
+/// the machine).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn chromium_or_skip() -> Option<std::path::PathBuf> {
+    let program = which("chromium");
+    if program.is_none() {
         assert!(
             std::env::var_os("TERN_REQUIRE_BROWSER").is_none(),
             "chromium is missing (apt-get install chromium) and TERN_REQUIRE_BROWSER is set"
         );
         eprintln!("skipping: chromium not installed (apt-get install chromium)");
+    }
+    program
+}
+
+#[test]
+fn three_browsers_decode_each_others_audio_and_video_then_one_leaves() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(program) = chromium_or_skip() else {
         return;
     };
     let server = TernProcess::start(&[
@@ -302,4 +314,96 @@ fn three_browsers_decode_each_others_audio_and_video_then_one_leaves() {
             .map(|(n, d)| format!("{n} {:.1} s", d.unwrap().as_secs_f64()))
             .collect::<Vec<_>>()
     );
+}
+
+/// A browser whose PeerConnections stop (closed, as when a tab's network
+/// goes away) while its WebSocket stays open is removed once ICE consent
+/// expires (RFC 7675; `consent_timeout_secs` = 8 here): the media thread
+/// tells the control plane, the other participant gets `participant-left`
+/// and its tile goes, the vanished one's WebSocket is closed, and the
+/// server frees its state. The participant that keeps sending consent
+/// checks stays.
+#[test]
+fn a_browser_whose_media_stops_is_removed_when_consent_expires() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(program) = chromium_or_skip() else {
+        return;
+    };
+    const CONSENT: Duration = Duration::from_secs(8);
+    let dir = std::env::temp_dir().join(format!("tern-consent-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("tern.toml");
+    std::fs::write(
+        &config,
+        format!("consent_timeout_secs = {}\n", CONSENT.as_secs()),
+    )
+    .unwrap();
+    let server = TernProcess::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--media-port",
+        "0",
+        "--log-level",
+        "info",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let chromium = Chromium::start(&program);
+    let mut stays = chromium.open(&format!("http://{}/?room=consent&name=stays", server.addr));
+    let mut vanishes = chromium.open(&format!(
+        "http://{}/?room=consent&name=vanishes",
+        server.addr
+    ));
+    stays.wait_for(
+        REMOTE_LABELS,
+        &json!(["vanishes"]),
+        Duration::from_secs(20),
+        "stays",
+    );
+    vanishes.wait_for(
+        REMOTE_LABELS,
+        &json!(["stays"]),
+        Duration::from_secs(20),
+        "vanishes",
+    );
+    let deadline = Instant::now() + MEDIA_WITHIN;
+    while !(all_flowing(&stays.eval(REMOTE_MEDIA), &["vanishes"])
+        && all_flowing(&vanishes.eval(REMOTE_MEDIA), &["stays"]))
+    {
+        assert!(Instant::now() < deadline, "media did not flow");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // Its media stops; its WebSocket stays open.
+    vanishes.eval("pubPc.close(); subPc.close(); true");
+    let stopped = Instant::now();
+    stays.wait_for(
+        REMOTE_LABELS,
+        &json!([]),
+        CONSENT + Duration::from_secs(10),
+        "stays after the other's consent expired",
+    );
+    let after = stopped.elapsed();
+    eprintln!(
+        "removed {:.1} s after its media stopped (consent timeout {CONSENT:?})",
+        after.as_secs_f64()
+    );
+    assert!(
+        after + Duration::from_secs(3) >= CONSENT,
+        "removed after {after:?}, before consent could expire"
+    );
+    vanishes.wait_for(
+        "document.getElementById('status').textContent",
+        &json!("Disconnected."),
+        Duration::from_secs(5),
+        "the vanished participant's WebSocket is closed",
+    );
+    wait_state(&server, "the vanished participant's state not freed", |s| {
+        s["participants"] == 1
+            && s["connections"] == 1
+            && s["media_participants"] == 1
+            && s["media_rooms"] == 1
+    });
+    let _ = std::fs::remove_dir_all(&dir);
 }

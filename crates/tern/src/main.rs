@@ -39,7 +39,7 @@ enum Command {
     Serve {
         /// TOML config file (keys: listen, media_address, media_port,
         /// max_participants, max_rooms, max_connections, log_level, tls_cert,
-        /// tls_key, ws_ping_secs); flags override it.
+        /// tls_key, ws_ping_secs, consent_timeout_secs); flags override it.
         #[arg(long)]
         config: Option<PathBuf>,
         /// HTTP/WebSocket listen address [default: 127.0.0.1:8080; port 0 picks one].
@@ -106,6 +106,7 @@ fn main() -> ExitCode {
                 max_rooms,
                 max_connections: None,
                 ws_ping_secs: None,
+                consent_timeout_secs: None,
                 log_level,
                 tls_cert,
                 tls_key,

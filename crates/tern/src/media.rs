@@ -67,9 +67,10 @@ pub fn bind_media_socket(addr: SocketAddr) -> Result<UdpSocket, String> {
 }
 
 /// Creates the SFU for a bound media socket address.
-pub fn new_sfu(media_addr: SocketAddr) -> Result<SharedSfu, String> {
+pub fn new_sfu(media_addr: SocketAddr, consent_timeout: Duration) -> Result<SharedSfu, String> {
     let certificate = Certificate::generate().map_err(|e| format!("DTLS certificate: {e:?}"))?;
-    let config = SfuConfig::new(media_addr, certificate, os_seed()?);
+    let mut config = SfuConfig::new(media_addr, certificate, os_seed()?);
+    config.consent_timeout = consent_timeout;
     Ok(Arc::new(Mutex::new(Sfu::new(config, Instant::now()))))
 }
 

@@ -32,6 +32,8 @@ const OUTBOUND_QUEUE: usize = 256;
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
 /// A WebSocket quiet this long gets a ping (default; `ws_ping_secs`).
 const DEFAULT_PING_SECS: u64 = 20;
+/// Consent timeout of RFC 7675 section 5.1 (default; `consent_timeout_secs`).
+const DEFAULT_CONSENT_SECS: u64 = 30;
 /// Time allowed for the request head and the TLS handshake.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -60,6 +62,10 @@ pub struct FileConfig {
     /// Seconds of WebSocket silence before a keepalive ping; a client
     /// silent for three times this is closed and its participant freed.
     pub ws_ping_secs: Option<u64>,
+    /// Seconds without an authenticated ICE check after which a media
+    /// transport's consent expires and its participant is removed (RFC
+    /// 7675 uses 30; lower values are for tests).
+    pub consent_timeout_secs: Option<u64>,
 }
 
 impl FileConfig {
@@ -83,6 +89,7 @@ impl FileConfig {
             tls_cert: over.tls_cert.or(self.tls_cert),
             tls_key: over.tls_key.or(self.tls_key),
             ws_ping_secs: over.ws_ping_secs.or(self.ws_ping_secs),
+            consent_timeout_secs: over.consent_timeout_secs.or(self.consent_timeout_secs),
         }
     }
 }
@@ -104,6 +111,8 @@ pub struct ServeConfig {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// WebSocket keepalive ping interval.
     pub ws_ping: Duration,
+    /// Media consent timeout (RFC 7675).
+    pub consent_timeout: Duration,
 }
 
 impl ServeConfig {
@@ -143,6 +152,11 @@ impl ServeConfig {
             tls,
             ws_ping: Duration::from_secs(
                 f.ws_ping_secs.unwrap_or(DEFAULT_PING_SECS).clamp(1, 3600),
+            ),
+            consent_timeout: Duration::from_secs(
+                f.consent_timeout_secs
+                    .unwrap_or(DEFAULT_CONSENT_SECS)
+                    .clamp(1, 3600),
             ),
         })
     }
@@ -730,7 +744,7 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
     let media_addr = socket
         .local_addr()
         .map_err(|e| format!("media socket address: {e}"))?;
-    let sfu = media::new_sfu(media_addr)?;
+    let sfu = media::new_sfu(media_addr, cfg.consent_timeout)?;
     let fingerprint = media::lock(&sfu)
         .config()
         .certificate

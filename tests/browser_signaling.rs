@@ -3,13 +3,13 @@
 //! URL, each gets a tile per other participant labelled with its name (from
 //! `RTCTrackEvent.streams[0].id` and the `tracks` message) carrying its
 //! audio and video tracks, then one leaves: the others' tiles for it go away
-//! and the server frees its state. Signaling only: no media flows yet, so
-//! no decoding is checked (that is the SFU issue's test).
+//! and the server frees its state. Signaling only: decoding is checked by
+//! `browser_group_call.rs`.
 //!
 //! Chromium is driven over the DevTools protocol with the tests' own
 //! WebSocket client. Skipped when Chromium is missing, unless
-//! TERN_REQUIRE_BROWSER is set (the test command does not install Chromium
-//! yet; the SFU issue adds it).
+//! TERN_REQUIRE_BROWSER is set (the test command installs Chromium and sets
+//! it).
 // Tests say on stderr when they skip for want of a peer.
 #![allow(clippy::print_stderr)]
 

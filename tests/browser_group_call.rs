@@ -1,7 +1,9 @@
 //! A group call between real browsers through `tern serve` (issue 7's
 //! end-to-end test): headless Chromium from Debian with a fake camera and
 //! microphone, three participants in one room through the demo page
-//! (`/?room=R&name=N`). Each must receive and decode the other two
+//! (`/?room=R&name=N`); the third joins once the first two already decode
+//! each other, so its subscriptions start mid-stream and depend on the
+//! SFU's keyframe request for a new subscriber. Each must receive and decode the other two
 //! participants' video and audio within 20 s of all three having joined
 //! (getStats: `framesDecoded` > 30 per remote video track,
 //! `packetsReceived` > 50 per remote audio track). Then one leaves: the
@@ -159,10 +161,28 @@ fn three_browsers_decode_each_others_audio_and_video_then_one_leaves() {
     let started = Instant::now();
     let chromium = Chromium::start(&program);
     let names = ["alice", "bob", "carol"];
-    let mut pages: Vec<Page> = names
-        .iter()
-        .map(|n| chromium.open(&format!("http://{}/?room=call&name={n}", server.addr)))
-        .collect();
+    let url = |n: &str| format!("http://{}/?room=call&name={n}", server.addr);
+    // Alice and Bob first, until each decodes the other's video and audio;
+    // then Carol joins a call in progress, so her subscriptions start
+    // mid-stream and need the SFU's keyframe request (PLI) to decode.
+    let mut pages: Vec<Page> = vec![chromium.open(&url("alice")), chromium.open(&url("bob"))];
+    let deadline = Instant::now() + MEDIA_WITHIN;
+    while !(all_flowing(&pages[0].eval(REMOTE_MEDIA), &["bob"])
+        && all_flowing(&pages[1].eval(REMOTE_MEDIA), &["alice"]))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "alice and bob: media not decoded within {MEDIA_WITHIN:?}: {} / {}",
+            pages[0].eval(REMOTE_MEDIA),
+            pages[1].eval(REMOTE_MEDIA)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!(
+        "alice and bob decode each other {:.1} s after start",
+        started.elapsed().as_secs_f64()
+    );
+    pages.push(chromium.open(&url("carol")));
 
     // All three joined (each knows its participant id and sees the others).
     for (i, page) in pages.iter_mut().enumerate() {
@@ -177,7 +197,7 @@ fn three_browsers_decode_each_others_audio_and_video_then_one_leaves() {
     }
     let joined = Instant::now();
     eprintln!(
-        "all three joined {:.1} s after start",
+        "all three joined (carol last) {:.1} s after start",
         (joined - started).as_secs_f64()
     );
 

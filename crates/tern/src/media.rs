@@ -260,10 +260,15 @@ fn media_loop(
                 }
             }
         }
+        // Whole milliseconds, so the socket option changes rarely.
         wait = match s.poll_timeout() {
-            Some(t) => t
-                .saturating_duration_since(Instant::now())
-                .clamp(Duration::from_millis(1), MAX_WAIT),
+            Some(t) => Duration::from_millis(
+                t.saturating_duration_since(Instant::now())
+                    .as_millis()
+                    .try_into()
+                    .unwrap_or(u64::MAX),
+            )
+            .clamp(Duration::from_millis(1), MAX_WAIT),
             None => MAX_WAIT,
         };
     }

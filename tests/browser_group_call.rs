@@ -427,3 +427,93 @@ fn a_browser_whose_media_stops_is_removed_when_consent_expires() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Video from one page's point of view: its publisher's outbound video
+/// (NACKs it got, packets it retransmitted) and the remote video it
+/// receives (packets, losses, retransmissions, frames, freezes).
+const VIDEO_REPAIR: &str = r#"(async () => {
+  const out = {};
+  (await pubPc.getStats()).forEach((s) => {
+    if (s.type === "outbound-rtp" && s.kind === "video") {
+      out.pub = { nackCount: s.nackCount, retransmittedPacketsSent: s.retransmittedPacketsSent,
+                  packetsSent: s.packetsSent };
+    }
+  });
+  (await subPc.getStats()).forEach((s) => {
+    if (s.type === "inbound-rtp" && s.kind === "video") {
+      out.sub = { packetsReceived: s.packetsReceived, packetsLost: s.packetsLost,
+                  nackCount: s.nackCount, retransmittedPacketsReceived: s.retransmittedPacketsReceived,
+                  framesDecoded: s.framesDecoded, freezeCount: s.freezeCount };
+    }
+  });
+  return out;
+})()"#;
+
+/// With every 20th RTP packet from the browsers dropped at the SFU's
+/// socket (5% loss on the publishers' links), the SFU NACKs the lost video
+/// packets upstream, Chromium retransmits them (RTX), and each receiving
+/// page keeps decoding with its losses repaired.
+#[test]
+fn publisher_loss_is_repaired_by_nack_and_rtx_with_chromium() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(program) = chromium_or_skip() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("tern-loss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("tern.toml");
+    std::fs::write(&config, "drop_rtp_every = 20\n").unwrap();
+    let server = TernProcess::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--media-port",
+        "0",
+        "--log-level",
+        "info",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let chromium = Chromium::start(&program);
+    let mut a = chromium.open(&format!("http://{}/?room=loss&name=a", server.addr));
+    let mut b = chromium.open(&format!("http://{}/?room=loss&name=b", server.addr));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(all_flowing(&a.eval(REMOTE_MEDIA), &["b"])
+        && all_flowing(&b.eval(REMOTE_MEDIA), &["a"]))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "media did not flow under 5% loss: {} / {}",
+            a.eval(REMOTE_MEDIA),
+            b.eval(REMOTE_MEDIA)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Let a few hundred video packets through the lossy path.
+    std::thread::sleep(Duration::from_secs(5));
+    let s = debug_state(&server);
+    eprintln!("server: {}", s["media_stats"]);
+    assert!(
+        s["media_stats"]["nacks_sent"].as_u64().unwrap() > 0,
+        "the SFU sent no NACK upstream: {s}"
+    );
+    for (name, page) in [("a", &mut a), ("b", &mut b)] {
+        let v = page.eval(VIDEO_REPAIR);
+        eprintln!("{name}: {v}");
+        let n = |x: &Value| x.as_u64().unwrap_or(0);
+        // The browser got the SFU's NACKs and answered them.
+        assert!(n(&v["pub"]["nackCount"]) > 0, "{name}: {v}");
+        assert!(n(&v["pub"]["retransmittedPacketsSent"]) > 0, "{name}: {v}");
+        // What it receives is repaired: unrepaired, 5% of ~150 packets
+        // would be lost; allow 3% for retransmissions still in flight.
+        let received = n(&v["sub"]["packetsReceived"]);
+        let lost = v["sub"]["packetsLost"].as_i64().unwrap_or(i64::MAX);
+        assert!(received > 100, "{name}: {v}");
+        assert!(
+            lost * 33 <= i64::try_from(received).unwrap(),
+            "{name}: losses not repaired: {v}"
+        );
+        assert!(n(&v["sub"]["framesDecoded"]) > 100, "{name}: {v}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

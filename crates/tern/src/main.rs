@@ -107,6 +107,7 @@ fn main() -> ExitCode {
                 max_connections: None,
                 ws_ping_secs: None,
                 consent_timeout_secs: None,
+                drop_rtp_every: None,
                 log_level,
                 tls_cert,
                 tls_key,

@@ -157,11 +157,14 @@ pub struct MediaThread {
 
 impl MediaThread {
     /// Starts the loop on `socket`. Participants whose consent expired are
-    /// sent to `expired` (the SFU has already freed them).
+    /// sent to `expired` (the SFU has already freed them). With
+    /// `drop_rtp_every` = N > 0, every Nth RTP packet received is dropped
+    /// before the SFU sees it (loss emulation).
     pub fn spawn(
         socket: UdpSocket,
         sfu: SharedSfu,
         expired: tokio::sync::mpsc::UnboundedSender<String>,
+        drop_rtp_every: u32,
     ) -> Result<Self, String> {
         let local = socket
             .local_addr()
@@ -170,7 +173,7 @@ impl MediaThread {
         let flag = stop.clone();
         let handle = std::thread::Builder::new()
             .name("tern-media".into())
-            .spawn(move || media_loop(&socket, local, &sfu, &expired, &flag))
+            .spawn(move || media_loop(&socket, local, &sfu, &expired, &flag, drop_rtp_every))
             .map_err(|e| format!("media thread: {e}"))?;
         Ok(MediaThread {
             stop,
@@ -195,13 +198,21 @@ impl Drop for MediaThread {
     }
 }
 
+/// RTP by RFC 7983's first byte (128–191) and not RTCP by RFC 5761's
+/// packet-type range (second byte 192–223).
+fn is_rtp(d: &[u8]) -> bool {
+    d.len() >= 12 && (128..=191).contains(&d[0]) && !(192..=223).contains(&d[1])
+}
+
 fn media_loop(
     socket: &UdpSocket,
     local: SocketAddr,
     sfu: &SharedSfu,
     expired: &tokio::sync::mpsc::UnboundedSender<String>,
     stop: &AtomicBool,
+    drop_rtp_every: u32,
 ) {
+    let mut rtp_seen: u32 = 0;
     let mut buf = vec![0u8; BUF_LEN];
     let mut out = vec![0u8; BUF_LEN];
     let mut wait = MAX_WAIT;
@@ -215,7 +226,13 @@ fn media_loop(
             }
         }
         let received = match socket.recv_from(&mut buf) {
-            Ok((n, remote)) => Some((n, remote)),
+            Ok((n, remote)) => {
+                let dropped = drop_rtp_every > 0 && is_rtp(&buf[..n]) && {
+                    rtp_seen = rtp_seen.wrapping_add(1);
+                    rtp_seen % drop_rtp_every == 0
+                };
+                (!dropped).then_some((n, remote))
+            }
             Err(e)
                 if matches!(
                     e.kind(),

@@ -66,6 +66,9 @@ pub struct FileConfig {
     /// transport's consent expires and its participant is removed (RFC
     /// 7675 uses 30; lower values are for tests).
     pub consent_timeout_secs: Option<u64>,
+    /// Loss emulation for tests and experiments: drop every Nth RTP packet
+    /// the media socket receives, before the SFU sees it (0: none).
+    pub drop_rtp_every: Option<u32>,
 }
 
 impl FileConfig {
@@ -90,6 +93,7 @@ impl FileConfig {
             tls_key: over.tls_key.or(self.tls_key),
             ws_ping_secs: over.ws_ping_secs.or(self.ws_ping_secs),
             consent_timeout_secs: over.consent_timeout_secs.or(self.consent_timeout_secs),
+            drop_rtp_every: over.drop_rtp_every.or(self.drop_rtp_every),
         }
     }
 }
@@ -113,6 +117,8 @@ pub struct ServeConfig {
     pub ws_ping: Duration,
     /// Media consent timeout (RFC 7675).
     pub consent_timeout: Duration,
+    /// Drop every Nth received RTP packet (0: none).
+    pub drop_rtp_every: u32,
 }
 
 impl ServeConfig {
@@ -158,6 +164,7 @@ impl ServeConfig {
                     .unwrap_or(DEFAULT_CONSENT_SECS)
                     .clamp(1, 3600),
             ),
+            drop_rtp_every: f.drop_rtp_every.unwrap_or(0),
         })
     }
 }
@@ -751,7 +758,13 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
         .fingerprint()
         .to_string();
     let (expired_tx, expired_rx) = mpsc::unbounded_channel();
-    let mut media_thread = MediaThread::spawn(socket, sfu.clone(), expired_tx)?;
+    if cfg.drop_rtp_every > 0 {
+        tracing::warn!(
+            every = cfg.drop_rtp_every,
+            "loss emulation: dropping received RTP packets"
+        );
+    }
+    let mut media_thread = MediaThread::spawn(socket, sfu.clone(), expired_tx, cfg.drop_rtp_every)?;
     let signaling = Signaling::new(cfg.signal.clone(), SfuPlane::new(sfu.clone()));
     let (hub_tx, hub_rx) = mpsc::channel(1024);
     let hub = tokio::spawn(

@@ -3,8 +3,9 @@
 //! profile, open pages, evaluate JavaScript (awaiting promises). Every wait
 //! is bounded; the process is killed and its profile removed on drop.
 //!
-//! Set `TERN_BROWSER_LOG=1` to copy Chromium's stderr to the test's stderr
-//! (add `--enable-logging=stderr --v=1` through [`Chromium::start_with`]).
+//! Set `TERN_BROWSER_LOG=1` to copy Chromium's stderr to the test's stderr,
+//! and `TERN_CHROMIUM_ARGS` to add flags (e.g. `--enable-logging=stderr
+//! --v=1`).
 #![allow(dead_code, clippy::print_stderr)]
 
 use super::ws::WsClient;
@@ -63,6 +64,11 @@ impl Chromium {
         let mut child = Command::new(program)
             .args(FLAGS)
             .args(extra)
+            .args(
+                std::env::var("TERN_CHROMIUM_ARGS")
+                    .unwrap_or_default()
+                    .split_whitespace(),
+            )
             .args([
                 "--remote-debugging-address=127.0.0.1",
                 "--remote-debugging-port=0",

@@ -20,7 +20,8 @@
 use core::fmt;
 
 use crate::syntax::{
-    is_ice_char, is_token, is_word, parse_pt, parse_u16, parse_u32, parse_u64, split1, Words,
+    is_ice_char, is_token, is_word, parse_pt, parse_u16, parse_u32, parse_u64, split1, word_len,
+    Words,
 };
 
 /// Media direction (RFC 8866 section 6.7, RFC 3264 section 6).
@@ -254,22 +255,35 @@ impl<'a> Rtpmap<'a> {
     pub fn parse(v: &'a str) -> Result<Self, &'static str> {
         let (pt, rest) = split1(v, b' ').ok_or("rtpmap: missing encoding")?;
         let pt = parse_pt(pt).ok_or("rtpmap: payload type not in 0..=127")?;
-        let mut parts = rest.split('/');
-        let encoding = parts.next().unwrap_or("");
+        // `<encoding>/<clock>[/<channels>]`, split by byte rather than
+        // through the generic pattern machinery.
+        let (encoding, clock) = match split1(rest, b'/') {
+            Some((e, c)) => (e, Some(c)),
+            None => (rest, None),
+        };
         if !is_token(encoding) {
             return Err("rtpmap: bad encoding name");
         }
-        let clock_rate = parts
-            .next()
-            .and_then(parse_u32)
-            .ok_or("rtpmap: bad clock rate")?;
-        let channels = match parts.next() {
-            None => None,
-            Some(c) => Some(parse_u16(c).ok_or("rtpmap: bad channel count")?),
+        let clock = clock.ok_or("rtpmap: bad clock rate")?;
+        let (clock, channels) = match split1(clock, b'/') {
+            Some((r, c)) => (r, Some(c)),
+            None => (clock, None),
         };
-        if parts.next().is_some() {
-            return Err("rtpmap: too many fields");
-        }
+        let clock_rate = parse_u32(clock).ok_or("rtpmap: bad clock rate")?;
+        let channels = match channels {
+            None => None,
+            Some(c) => {
+                let (c, more) = match split1(c, b'/') {
+                    Some((c, m)) => (c, Some(m)),
+                    None => (c, None),
+                };
+                let c = parse_u16(c).ok_or("rtpmap: bad channel count")?;
+                if more.is_some() {
+                    return Err("rtpmap: too many fields");
+                }
+                Some(c)
+            }
+        };
         Ok(Rtpmap {
             pt,
             encoding,
@@ -445,11 +459,15 @@ impl<'a> Extmap<'a> {
         if !matches!(id, 1..=255 | 4096..=4351) {
             return Err("extmap: id out of range");
         }
-        let (uri, attributes) = match split1(rest, b' ') {
-            Some((u, a)) => (u, Some(a)),
+        // One pass over the URI: it ends at the first byte that cannot be
+        // in a word, which must be the space before the attributes.
+        let i = word_len(rest.as_bytes());
+        let (uri, attributes) = match rest.as_bytes().get(i) {
             None => (rest, None),
+            Some(b' ') => (rest.get(..i).unwrap_or(""), rest.get(i + 1..)),
+            Some(_) => return Err("extmap: bad URI"),
         };
-        if !is_word(uri) {
+        if uri.is_empty() {
             return Err("extmap: bad URI");
         }
         if attributes.is_some_and(|a| a.is_empty()) {
@@ -1071,10 +1089,15 @@ impl<'a> Fingerprint<'a> {
         if value.is_empty() || value.len() > 3 * 64 {
             return Err("fingerprint: bad length");
         }
-        for pair in value.split(':') {
-            if pair.len() != 2 || !pair.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err("fingerprint: not colon separated hex pairs");
-            }
+        // `XX(:XX)*`: with the length 2 mod 3, every 3-byte chunk is `XX:`
+        // and the last is `XX` (one pass, no splitting).
+        let hex_pairs = value.len() % 3 == 2
+            && value.as_bytes().chunks(3).all(|c| match *c {
+                [a, b] | [a, b, b':'] => a.is_ascii_hexdigit() && b.is_ascii_hexdigit(),
+                _ => false,
+            });
+        if !hex_pairs {
+            return Err("fingerprint: not colon separated hex pairs");
         }
         Ok(Fingerprint { algorithm, value })
     }
@@ -1201,10 +1224,122 @@ pub enum AttributeValue<'a> {
     Other(&'a str, Option<&'a str>),
 }
 
-fn flag<'a>(v: Option<&str>, t: AttributeValue<'a>) -> Result<AttributeValue<'a>, &'static str> {
+fn flag<T>(v: Option<&str>, t: T) -> Result<T, &'static str> {
     match v {
         None => Ok(t),
         Some(_) => Err("property attribute must not have a value"),
+    }
+}
+
+/// The attribute names [`AttributeValue::parse`] types.
+#[derive(Clone, Copy)]
+enum KnownName {
+    Candidate,
+    Rtpmap,
+    RtcpFb,
+    Fmtp,
+    Extmap,
+    Ssrc,
+    SsrcGroup,
+    Mid,
+    Msid,
+    Group,
+    Rid,
+    SctpPort,
+    Simulcast,
+    IceUfrag,
+    IcePwd,
+    IceOptions,
+    Fingerprint,
+    Setup,
+    Rtcp,
+    MaxMessageSize,
+    SendRecv,
+    SendOnly,
+    RtcpMux,
+    RecvOnly,
+    Inactive,
+    IceLite,
+    RtcpRsize,
+    RtcpMuxOnly,
+    BundleOnly,
+    ExtmapAllowMixed,
+    EndOfCandidates,
+}
+
+/// Equality of two byte strings of the same length up to 24, with a few
+/// word-sized compares (overlapping at the end) instead of a byte loop.
+#[inline]
+fn same_short(a: &[u8], b: &[u8]) -> bool {
+    fn w8(s: &[u8], at: usize) -> u64 {
+        s.get(at..at + 8)
+            .and_then(|c| c.try_into().ok())
+            .map_or(u64::MAX, u64::from_ne_bytes)
+    }
+    fn w4(s: &[u8], at: usize) -> u32 {
+        s.get(at..at + 4)
+            .and_then(|c| c.try_into().ok())
+            .map_or(u32::MAX, u32::from_ne_bytes)
+    }
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0..=3 => a == b,
+        4..=8 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        9..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        17..=24 => w8(a, 0) == w8(b, 0) && w8(a, 8) == w8(b, 8) && w8(a, n - 8) == w8(b, n - 8),
+        _ => a == b,
+    }
+}
+
+impl KnownName {
+    /// The known name `name` is, if any.
+    #[inline]
+    fn of(name: &str) -> Option<Self> {
+        use KnownName as K;
+        // Narrow to the one known name this could be by length and first
+        // byte, so at most one string comparison runs per attribute.
+        let (known, k) = match (name.len(), name.as_bytes().first()) {
+            (9, Some(b'c')) => ("candidate", K::Candidate),
+            (6, Some(b'r')) => ("rtpmap", K::Rtpmap),
+            (7, Some(b'r')) => ("rtcp-fb", K::RtcpFb),
+            (4, Some(b'f')) => ("fmtp", K::Fmtp),
+            (6, Some(b'e')) => ("extmap", K::Extmap),
+            (4, Some(b's')) => ("ssrc", K::Ssrc),
+            (10, Some(b's')) => ("ssrc-group", K::SsrcGroup),
+            (3, Some(b'm')) => ("mid", K::Mid),
+            (4, Some(b'm')) => ("msid", K::Msid),
+            (5, Some(b'g')) => ("group", K::Group),
+            (3, Some(b'r')) => ("rid", K::Rid),
+            (9, Some(b's')) if name.as_bytes().get(1) == Some(&b'c') => ("sctp-port", K::SctpPort),
+            (9, Some(b's')) => ("simulcast", K::Simulcast),
+            (9, Some(b'i')) => ("ice-ufrag", K::IceUfrag),
+            (7, Some(b'i')) => ("ice-pwd", K::IcePwd),
+            (11, Some(b'i')) => ("ice-options", K::IceOptions),
+            (11, Some(b'f')) => ("fingerprint", K::Fingerprint),
+            (5, Some(b's')) => ("setup", K::Setup),
+            (4, Some(b'r')) => ("rtcp", K::Rtcp),
+            (16, Some(b'm')) => ("max-message-size", K::MaxMessageSize),
+            (8, Some(b's')) if name.as_bytes().get(4) == Some(&b'r') => ("sendrecv", K::SendRecv),
+            (8, Some(b's')) => ("sendonly", K::SendOnly),
+            (8, Some(b'r')) if name.as_bytes().get(4) == Some(&b'-') => ("rtcp-mux", K::RtcpMux),
+            (8, Some(b'r')) => ("recvonly", K::RecvOnly),
+            (8, Some(b'i')) if name.as_bytes().get(1) == Some(&b'n') => ("inactive", K::Inactive),
+            (8, Some(b'i')) => ("ice-lite", K::IceLite),
+            (10, Some(b'r')) => ("rtcp-rsize", K::RtcpRsize),
+            (13, Some(b'r')) => ("rtcp-mux-only", K::RtcpMuxOnly),
+            (11, Some(b'b')) => ("bundle-only", K::BundleOnly),
+            (18, Some(b'e')) => ("extmap-allow-mixed", K::ExtmapAllowMixed),
+            (17, Some(b'e')) => ("end-of-candidates", K::EndOfCandidates),
+            _ => return None,
+        };
+        // Lengths are equal here; compare inline rather than through memcmp.
+        if !same_short(name.as_bytes(), known.as_bytes()) {
+            return None;
+        }
+        Some(k)
     }
 }
 
@@ -1213,84 +1348,96 @@ impl<'a> AttributeValue<'a> {
     /// [`AttributeValue::Other`], known ones with a broken value an error.
     pub fn parse(name: &'a str, value: Option<&'a str>) -> Result<Self, &'static str> {
         use AttributeValue as A;
+        use KnownName as K;
         let v = || value.ok_or("value attribute is missing its value");
-        // Narrow to the one known name this could be by length and first
-        // byte, so at most one string comparison runs per attribute.
-        let known = match (name.len(), name.as_bytes().first()) {
-            (9, Some(b'c')) => "candidate",
-            (6, Some(b'r')) => "rtpmap",
-            (7, Some(b'r')) => "rtcp-fb",
-            (4, Some(b'f')) => "fmtp",
-            (6, Some(b'e')) => "extmap",
-            (4, Some(b's')) => "ssrc",
-            (10, Some(b's')) => "ssrc-group",
-            (3, Some(b'm')) => "mid",
-            (4, Some(b'm')) => "msid",
-            (5, Some(b'g')) => "group",
-            (3, Some(b'r')) => "rid",
-            (9, Some(b's')) if name.as_bytes().get(1) == Some(&b'c') => "sctp-port",
-            (9, Some(b's')) => "simulcast",
-            (9, Some(b'i')) => "ice-ufrag",
-            (7, Some(b'i')) => "ice-pwd",
-            (11, Some(b'i')) => "ice-options",
-            (11, Some(b'f')) => "fingerprint",
-            (5, Some(b's')) => "setup",
-            (4, Some(b'r')) => "rtcp",
-            (16, Some(b'm')) => "max-message-size",
-            (8, Some(b's')) if name.as_bytes().get(4) == Some(&b'r') => "sendrecv",
-            (8, Some(b's')) => "sendonly",
-            (8, Some(b'r')) if name.as_bytes().get(4) == Some(&b'-') => "rtcp-mux",
-            (8, Some(b'r')) => "recvonly",
-            (8, Some(b'i')) if name.as_bytes().get(1) == Some(&b'n') => "inactive",
-            (8, Some(b'i')) => "ice-lite",
-            (10, Some(b'r')) => "rtcp-rsize",
-            (13, Some(b'r')) => "rtcp-mux-only",
-            (11, Some(b'b')) => "bundle-only",
-            (18, Some(b'e')) => "extmap-allow-mixed",
-            (17, Some(b'e')) => "end-of-candidates",
-            _ => return Ok(A::Other(name, value)),
-        };
-        // Lengths are equal here; compare inline rather than through memcmp.
-        if !name.bytes().zip(known.bytes()).all(|(a, b)| a == b) {
+        let Some(k) = KnownName::of(name) else {
             return Ok(A::Other(name, value));
-        }
-        Ok(match known {
-            "candidate" => A::Candidate(Candidate::parse(v()?)?),
-            "rtpmap" => A::Rtpmap(Rtpmap::parse(v()?)?),
-            "rtcp-fb" => A::RtcpFb(RtcpFb::parse(v()?)?),
-            "fmtp" => A::Fmtp(Fmtp::parse(v()?)?),
-            "extmap" => A::Extmap(Extmap::parse(v()?)?),
-            "ssrc" => A::Ssrc(Ssrc::parse(v()?)?),
-            "ssrc-group" => A::SsrcGroup(SsrcGroup::parse(v()?)?),
-            "mid" => A::Mid(parse_mid(v()?)?),
-            "msid" => A::Msid(Msid::parse(v()?)?),
-            "group" => A::Group(Group::parse(v()?)?),
-            "rid" => A::Rid(Rid::parse(v()?)?),
-            "simulcast" => A::Simulcast(Simulcast::parse(v()?)?),
-            "ice-ufrag" => A::IceUfrag(parse_ice_ufrag(v()?)?),
-            "ice-pwd" => A::IcePwd(parse_ice_pwd(v()?)?),
-            "ice-options" => A::IceOptions(parse_ice_options(v()?)?),
-            "fingerprint" => A::Fingerprint(Fingerprint::parse(v()?)?),
-            "setup" => A::Setup(Setup::parse(v()?)?),
-            "rtcp" => A::Rtcp(Rtcp::parse(v()?)?),
-            "sctp-port" => A::SctpPort(parse_u16(v()?).ok_or("sctp-port: bad port")?),
-            "max-message-size" => {
+        };
+        // Dispatch on the small enum: one jump, no second string match.
+        Ok(match k {
+            K::Candidate => A::Candidate(Candidate::parse(v()?)?),
+            K::Rtpmap => A::Rtpmap(Rtpmap::parse(v()?)?),
+            K::RtcpFb => A::RtcpFb(RtcpFb::parse(v()?)?),
+            K::Fmtp => A::Fmtp(Fmtp::parse(v()?)?),
+            K::Extmap => A::Extmap(Extmap::parse(v()?)?),
+            K::Ssrc => A::Ssrc(Ssrc::parse(v()?)?),
+            K::SsrcGroup => A::SsrcGroup(SsrcGroup::parse(v()?)?),
+            K::Mid => A::Mid(parse_mid(v()?)?),
+            K::Msid => A::Msid(Msid::parse(v()?)?),
+            K::Group => A::Group(Group::parse(v()?)?),
+            K::Rid => A::Rid(Rid::parse(v()?)?),
+            K::Simulcast => A::Simulcast(Simulcast::parse(v()?)?),
+            K::IceUfrag => A::IceUfrag(parse_ice_ufrag(v()?)?),
+            K::IcePwd => A::IcePwd(parse_ice_pwd(v()?)?),
+            K::IceOptions => A::IceOptions(parse_ice_options(v()?)?),
+            K::Fingerprint => A::Fingerprint(Fingerprint::parse(v()?)?),
+            K::Setup => A::Setup(Setup::parse(v()?)?),
+            K::Rtcp => A::Rtcp(Rtcp::parse(v()?)?),
+            K::SctpPort => A::SctpPort(parse_u16(v()?).ok_or("sctp-port: bad port")?),
+            K::MaxMessageSize => {
                 A::MaxMessageSize(parse_u64(v()?).ok_or("max-message-size: bad size")?)
             }
-            "sendrecv" => flag(value, A::Direction(Direction::SendRecv))?,
-            "sendonly" => flag(value, A::Direction(Direction::SendOnly))?,
-            "recvonly" => flag(value, A::Direction(Direction::RecvOnly))?,
-            "inactive" => flag(value, A::Direction(Direction::Inactive))?,
-            "rtcp-mux" => flag(value, A::RtcpMux)?,
-            "rtcp-rsize" => flag(value, A::RtcpRsize)?,
-            "rtcp-mux-only" => flag(value, A::RtcpMuxOnly)?,
-            "bundle-only" => flag(value, A::BundleOnly)?,
-            "extmap-allow-mixed" => flag(value, A::ExtmapAllowMixed)?,
-            "ice-lite" => flag(value, A::IceLite)?,
-            "end-of-candidates" => flag(value, A::EndOfCandidates)?,
-            _ => A::Other(name, value),
+            K::SendRecv => flag(value, A::Direction(Direction::SendRecv))?,
+            K::SendOnly => flag(value, A::Direction(Direction::SendOnly))?,
+            K::RecvOnly => flag(value, A::Direction(Direction::RecvOnly))?,
+            K::Inactive => flag(value, A::Direction(Direction::Inactive))?,
+            K::RtcpMux => flag(value, A::RtcpMux)?,
+            K::RtcpRsize => flag(value, A::RtcpRsize)?,
+            K::RtcpMuxOnly => flag(value, A::RtcpMuxOnly)?,
+            K::BundleOnly => flag(value, A::BundleOnly)?,
+            K::ExtmapAllowMixed => flag(value, A::ExtmapAllowMixed)?,
+            K::IceLite => flag(value, A::IceLite)?,
+            K::EndOfCandidates => flag(value, A::EndOfCandidates)?,
         })
     }
+}
+
+/// Checks an attribute exactly as [`AttributeValue::parse`] does (same
+/// grammar, same errors) without building the typed value; `Ok(true)` for
+/// `a=candidate`. The parser runs this on every line.
+pub(crate) fn validate(name: &str, value: Option<&str>) -> Result<bool, &'static str> {
+    use KnownName as K;
+    let Some(k) = KnownName::of(name) else {
+        return Ok(false);
+    };
+    let v = || value.ok_or("value attribute is missing its value");
+    match k {
+        K::Candidate => {
+            Candidate::parse(v()?)?;
+            return Ok(true);
+        }
+        K::Rtpmap => drop(Rtpmap::parse(v()?)?),
+        K::RtcpFb => drop(RtcpFb::parse(v()?)?),
+        K::Fmtp => drop(Fmtp::parse(v()?)?),
+        K::Extmap => drop(Extmap::parse(v()?)?),
+        K::Ssrc => drop(Ssrc::parse(v()?)?),
+        K::SsrcGroup => drop(SsrcGroup::parse(v()?)?),
+        K::Mid => drop(parse_mid(v()?)?),
+        K::Msid => drop(Msid::parse(v()?)?),
+        K::Group => drop(Group::parse(v()?)?),
+        K::Rid => drop(Rid::parse(v()?)?),
+        K::Simulcast => drop(Simulcast::parse(v()?)?),
+        K::IceUfrag => drop(parse_ice_ufrag(v()?)?),
+        K::IcePwd => drop(parse_ice_pwd(v()?)?),
+        K::IceOptions => drop(parse_ice_options(v()?)?),
+        K::Fingerprint => drop(Fingerprint::parse(v()?)?),
+        K::Setup => drop(Setup::parse(v()?)?),
+        K::Rtcp => drop(Rtcp::parse(v()?)?),
+        K::SctpPort => drop(parse_u16(v()?).ok_or("sctp-port: bad port")?),
+        K::MaxMessageSize => drop(parse_u64(v()?).ok_or("max-message-size: bad size")?),
+        K::SendRecv
+        | K::SendOnly
+        | K::RecvOnly
+        | K::Inactive
+        | K::RtcpMux
+        | K::RtcpRsize
+        | K::RtcpMuxOnly
+        | K::BundleOnly
+        | K::ExtmapAllowMixed
+        | K::IceLite
+        | K::EndOfCandidates => flag(value, ())?,
+    }
+    Ok(false)
 }
 
 #[cfg(test)]
@@ -1467,6 +1614,97 @@ mod tests {
                 AttributeValue::parse(&near, value),
                 Ok(AttributeValue::Other(..))
             ));
+        }
+    }
+
+    #[test]
+    fn validate_agrees_with_typed_parse() {
+        // The parser's check and the typed view accept and reject the same
+        // values, with the same reasons; only candidates report `true`.
+        let names = [
+            "candidate",
+            "rtpmap",
+            "rtcp-fb",
+            "fmtp",
+            "extmap",
+            "ssrc",
+            "ssrc-group",
+            "mid",
+            "msid",
+            "group",
+            "rid",
+            "simulcast",
+            "ice-ufrag",
+            "ice-pwd",
+            "ice-options",
+            "fingerprint",
+            "setup",
+            "rtcp",
+            "sctp-port",
+            "max-message-size",
+            "sendrecv",
+            "sendonly",
+            "recvonly",
+            "inactive",
+            "rtcp-mux",
+            "rtcp-rsize",
+            "rtcp-mux-only",
+            "bundle-only",
+            "extmap-allow-mixed",
+            "ice-lite",
+            "end-of-candidates",
+            "x-other",
+            "rtcp-mu~",
+            "c",
+        ];
+        let values = [
+            None,
+            Some(""),
+            Some("x"),
+            Some("1 1 udp 1 192.0.2.1 9 typ host"),
+            Some("96 VP8/90000"),
+            Some("111 opus/48000/2"),
+            Some("111 opus/48000/2/1"),
+            Some("111 opus/48000/x"),
+            Some("111 opus"),
+            Some("111 op us/48000"),
+            Some("96 nack pli"),
+            Some("96 nack "),
+            Some("1 urn:x"),
+            Some("1/sendonly urn:x attr"),
+            Some("1 urn:x "),
+            Some("1 urn\x7fx"),
+            Some("1 urn:x\ty"),
+            Some("0 urn:x"),
+            Some("sha-256 AB:CD"),
+            Some("sha-256 AB:CD:"),
+            Some("sha-256 AB:C"),
+            Some("sha-256 ABC:D"),
+            Some("sha-256 AB::D"),
+            Some("sha-256 G0"),
+            Some("FID 1 2"),
+            Some("BUNDLE 0 1"),
+            Some("h send pt=96"),
+            Some("send h;m"),
+            Some("abcdefghijklmnopqrstuv"),
+            Some("trickle"),
+            Some("actpass"),
+            Some("9 IN IP4 0.0.0.0"),
+            Some("5000"),
+            Some("18446744073709551615"),
+            Some("18446744073709551616"),
+            Some("s t"),
+        ];
+        for name in names {
+            for value in values {
+                let typed = AttributeValue::parse(name, value);
+                let checked = validate(name, value);
+                assert_eq!(
+                    checked,
+                    typed.map(|t| matches!(t, AttributeValue::Candidate(_))),
+                    "{name} {value:?}"
+                );
+            }
         }
     }
 

@@ -11,15 +11,17 @@
 use std::borrow::Cow;
 
 use crate::attr::{
-    AttributeValue, Candidate, Direction, Extmap, Fingerprint, Fmtp, Group, Msid, Rid, RtcpFb,
-    Rtpmap, Setup, Simulcast, Ssrc, SsrcGroup,
+    validate, AttributeValue, Candidate, Direction, Extmap, Fingerprint, Fmtp, Group, Msid, Rid,
+    RtcpFb, Rtpmap, Setup, Simulcast, Ssrc, SsrcGroup,
 };
 use crate::error::Error;
 use crate::limits::{
     MAX_ATTRIBUTES_PER_SECTION, MAX_CANDIDATES_PER_SECTION, MAX_LINE_LEN, MAX_MEDIA_SECTIONS,
     MAX_SDP_LEN,
 };
-use crate::syntax::{is_token, is_word, parse_u16, parse_u64, push_u64, split1, Words};
+use crate::syntax::{
+    is_token, is_token_char, is_word, parse_u16, parse_u64, push_u64, split1, Words,
+};
 
 /// `o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>`
 /// (RFC 8866 section 5.2).
@@ -805,24 +807,30 @@ fn check_time_words(v: &str, n: u32, signed: bool, reason: &'static str) -> Resu
     Ok(())
 }
 
+#[inline]
 fn parse_attribute(v: &str, n: u32) -> Result<(Attribute<'_>, bool), Error> {
-    let (name, value) = match split1(v, b':') {
-        Some((k, val)) => (k, Some(val)),
+    // One pass over the name: token characters up to the `:` or the end
+    // (`:` is not a token character).
+    let bad_name = Error::syntax(n, "a=: bad attribute name");
+    let (name, value) = match v.bytes().position(|b| !is_token_char(b)) {
         None => (v, None),
+        Some(i) if v.as_bytes().get(i) == Some(&b':') => (v.get(..i).unwrap_or(""), v.get(i + 1..)),
+        Some(_) => return Err(bad_name),
     };
-    if !is_token(name) {
-        return Err(Error::syntax(n, "a=: bad attribute name"));
+    if name.is_empty() {
+        return Err(bad_name);
     }
-    let typed = AttributeValue::parse(name, value).map_err(|r| Error::syntax(n, r))?;
+    let is_candidate = validate(name, value).map_err(|r| Error::syntax(n, r))?;
     Ok((
         Attribute {
             name: Cow::Borrowed(name),
             value: value.map(Cow::Borrowed),
         },
-        matches!(typed, AttributeValue::Candidate(_)),
+        is_candidate,
     ))
 }
 
+#[inline]
 fn push_attribute<'a>(
     attrs: &mut Vec<Attribute<'a>>,
     candidates: &mut usize,
@@ -897,6 +905,7 @@ fn parse_media(v: &str, n: u32) -> Result<Media<'_>, Error> {
 impl<'a> Parser<'a> {
     /// The next line without its ending, or `None` at the end. Blank lines are
     /// only allowed at the very end.
+    #[inline(always)]
     fn next_line(&mut self) -> Result<Option<(u32, u8, &'a str)>, Error> {
         let bytes = self.text.as_bytes();
         let start = self.pos;
@@ -908,45 +917,53 @@ impl<'a> Parser<'a> {
         // One pass finds the line end and rejects NUL and bare CR (RFC 8866
         // `text` excludes NUL, CR and LF); most bytes take the first branch.
         let rest = bytes.get(start..).unwrap_or(&[]);
-        let mut end = bytes.len();
-        let mut next = bytes.len();
-        // Skip 8 bytes at a time while none of them is below 0x0E (SWAR:
-        // a byte b < 0x0E with its top bit clear makes (b - 0x0E) borrow
-        // into bit 7). Bytes >= 0x80 are masked out by `!w`.
-        let mut skip = 0;
-        for chunk in rest.chunks_exact(8) {
-            let Ok(arr) = <[u8; 8]>::try_from(chunk) else {
-                break;
-            };
-            let w = u64::from_le_bytes(arr);
-            if w.wrapping_sub(0x0E0E_0E0E_0E0E_0E0E) & !w & 0x8080_8080_8080_8080 != 0 {
-                break;
-            }
-            skip += 8;
-        }
-        let iter = rest.iter().enumerate().skip(skip);
-        for (off, &b) in iter {
-            if b > b'\r' {
-                continue;
-            }
-            match b {
-                b'\n' => {
-                    end = start + off;
-                    next = end + 1;
+        let mut i = 0usize;
+        let (end, next) = loop {
+            // Skip 8 bytes at a time while none of them is below 0x0E (SWAR:
+            // a byte b < 0x0E with its top bit clear makes (b - 0x0E) borrow
+            // into bit 7). Bytes >= 0x80 are masked out by `!w`. Borrows only
+            // travel upwards, so the lowest flagged byte is exactly the
+            // first byte below 0x0E.
+            let mut hit = None;
+            let from = rest.get(i..).unwrap_or(&[]);
+            for (k, chunk) in from.chunks_exact(8).enumerate() {
+                // Always 8 bytes; 0xFF bytes would be ignored anyway.
+                let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0xFF; 8]));
+                let m = w.wrapping_sub(0x0E0E_0E0E_0E0E_0E0E) & !w & 0x8080_8080_8080_8080;
+                if m != 0 {
+                    // trailing_zeros() / 8 < 8: the cast cannot truncate.
+                    hit = Some(i + k * 8 + (m.trailing_zeros() / 8) as usize);
                     break;
                 }
-                b'\r' => {
-                    if rest.get(off + 1) != Some(&b'\n') && off + 1 != rest.len() {
+            }
+            if hit.is_none() {
+                i += from.len() & !7;
+            }
+            let j = match hit {
+                Some(j) => j,
+                None => match rest
+                    .get(i..)
+                    .and_then(|t| t.iter().position(|&b| b <= b'\r'))
+                {
+                    Some(p) => i + p,
+                    None => break (bytes.len(), bytes.len()),
+                },
+            };
+            // One pass finds the line end and rejects NUL and bare CR (RFC
+            // 8866 `text` excludes NUL, CR and LF); other control bytes are text.
+            match rest.get(j) {
+                Some(b'\n') => break (start + j, start + j + 1),
+                Some(b'\r') => {
+                    if rest.get(j + 1) != Some(&b'\n') && j + 1 != rest.len() {
                         return Err(Error::syntax(n, "bare CR inside a line"));
                     }
-                    end = start + off;
-                    next = (end + 2).min(bytes.len());
-                    break;
+                    let end = start + j;
+                    break (end, (end + 2).min(bytes.len()));
                 }
-                0 => return Err(Error::syntax(n, "NUL in a line")),
-                _ => {}
+                Some(0) => return Err(Error::syntax(n, "NUL in a line")),
+                _ => i = j + 1,
             }
-        }
+        };
         self.pos = next;
         let l = self.text.get(start..end).unwrap_or("");
         if l.is_empty() {

@@ -24,6 +24,7 @@ pub(crate) fn is_token_char(b: u8) -> bool {
 }
 
 /// A non-empty RFC 8866 token.
+#[inline]
 pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_token_char)
 }
@@ -36,33 +37,76 @@ pub(crate) const fn is_ice_char(b: u8) -> bool {
 /// Visible ASCII or any UTF-8 continuation, no space: used for addresses,
 /// URIs and other free-form single words.
 pub(crate) fn is_word(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b > 0x20 && b != 0x7F)
+    !s.is_empty() && word_len(s.as_bytes()) == s.len()
+}
+
+/// Length of the leading run of word bytes (see [`is_word`]): the index of
+/// the first byte that is a space, a control byte or DEL, or `s.len()`.
+/// Eight bytes per step (SWAR; borrows only travel upwards, so the lowest
+/// flagged byte is exact).
+#[inline]
+pub(crate) fn word_len(s: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = s.chunks_exact(8);
+    let mut at = 0;
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+        let del = w ^ (0x7F * ONES);
+        let m = (w.wrapping_sub(0x21 * ONES) & !w | del.wrapping_sub(ONES) & !del) & HIGH;
+        if m != 0 {
+            // trailing_zeros() / 8 < 8: the cast cannot truncate.
+            return at + (m.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder();
+    at + tail
+        .iter()
+        .position(|&b| b <= 0x20 || b == 0x7F)
+        .unwrap_or(tail.len())
 }
 
 /// Decimal digits into a u64, rejecting empty input, signs, and overflow.
+#[inline]
 pub(crate) fn parse_u64(s: &str) -> Option<u64> {
-    if s.is_empty() || s.len() > 20 {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 20 {
         return None;
     }
     let mut v: u64 = 0;
-    for b in s.bytes() {
-        if !b.is_ascii_digit() {
+    if b.len() < 20 {
+        // At most 19 digits: below 10^19 < u64::MAX, so no step can overflow.
+        for &c in b {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + u64::from(d);
+        }
+        return Some(v);
+    }
+    for &c in b {
+        if !c.is_ascii_digit() {
             return None;
         }
-        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
     }
     Some(v)
 }
 
+#[inline]
 pub(crate) fn parse_u32(s: &str) -> Option<u32> {
     parse_u64(s).and_then(|v| u32::try_from(v).ok())
 }
 
+#[inline]
 pub(crate) fn parse_u16(s: &str) -> Option<u16> {
     parse_u64(s).and_then(|v| u16::try_from(v).ok())
 }
 
 /// An RTP payload type: 0..=127.
+#[inline]
 pub(crate) fn parse_pt(s: &str) -> Option<u8> {
     parse_u64(s).and_then(|v| if v <= 127 { u8::try_from(v).ok() } else { None })
 }
@@ -170,6 +214,27 @@ mod tests {
         assert_eq!(parse_u64("1a"), None);
         assert_eq!(parse_pt("127"), Some(127));
         assert_eq!(parse_pt("128"), None);
+    }
+
+    #[test]
+    fn word_len_finds_the_first_non_word_byte_at_every_offset() {
+        for len in 0..40 {
+            let base = "x".repeat(len);
+            assert_eq!(word_len(base.as_bytes()), len);
+            for at in 0..len {
+                for bad in [b' ', b'\t', 0u8, 0x1F, 0x7F] {
+                    let mut v = base.clone().into_bytes();
+                    v[at] = bad;
+                    assert_eq!(word_len(&v), at, "{len} {at} {bad}");
+                }
+                let mut v = base.clone().into_bytes();
+                v[at] = 0x80;
+                assert_eq!(word_len(&v), len);
+            }
+        }
+        assert!(is_word("h\u{e9}llo"));
+        assert!(!is_word(""));
+        assert!(!is_word("a\x7fb"));
     }
 
     #[test]

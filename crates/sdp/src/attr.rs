@@ -20,8 +20,8 @@
 use core::fmt;
 
 use crate::syntax::{
-    is_ice_char, is_token, is_word, parse_pt, parse_u16, parse_u32, parse_u64, split1, word_len,
-    Words,
+    is_ice_char, is_token, is_word, parse_pt, parse_u16, parse_u32, parse_u64, split1, split_token,
+    word_len, Words,
 };
 
 /// Media direction (RFC 8866 section 6.7, RFC 3264 section 6).
@@ -257,11 +257,8 @@ impl<'a> Rtpmap<'a> {
         let pt = parse_pt(pt).ok_or("rtpmap: payload type not in 0..=127")?;
         // `<encoding>/<clock>[/<channels>]`, split by byte rather than
         // through the generic pattern machinery.
-        let (encoding, clock) = match split1(rest, b'/') {
-            Some((e, c)) => (e, Some(c)),
-            None => (rest, None),
-        };
-        if !is_token(encoding) {
+        let (encoding, clock) = split_token(rest, b'/').ok_or("rtpmap: bad encoding name")?;
+        if encoding.is_empty() {
             return Err("rtpmap: bad encoding name");
         }
         let clock = clock.ok_or("rtpmap: bad clock rate")?;
@@ -397,11 +394,8 @@ impl<'a> RtcpFb<'a> {
         } else {
             FbPt::Pt(parse_pt(pt).ok_or("rtcp-fb: bad payload type")?)
         };
-        let (kind, param) = match split1(rest, b' ') {
-            Some((k, p)) => (k, Some(p)),
-            None => (rest, None),
-        };
-        if !is_token(kind) {
+        let (kind, param) = split_token(rest, b' ').ok_or("rtcp-fb: bad type")?;
+        if kind.is_empty() {
             return Err("rtcp-fb: bad type");
         }
         if let Some(p) = param {
@@ -512,11 +506,8 @@ impl<'a> Ssrc<'a> {
     pub fn parse(v: &'a str) -> Result<Self, &'static str> {
         let (ssrc, rest) = split1(v, b' ').ok_or("ssrc: missing attribute")?;
         let ssrc = parse_u32(ssrc).ok_or("ssrc: bad SSRC")?;
-        let (attribute, value) = match split1(rest, b':') {
-            Some((a, v)) => (a, Some(v)),
-            None => (rest, None),
-        };
-        if !is_token(attribute) {
+        let (attribute, value) = split_token(rest, b':').ok_or("ssrc: bad attribute name")?;
+        if attribute.is_empty() {
             return Err("ssrc: bad attribute name");
         }
         Ok(Ssrc {

@@ -20,7 +20,7 @@ use crate::limits::{
     MAX_SDP_LEN,
 };
 use crate::syntax::{
-    is_token, is_token_char, is_word, parse_u16, parse_u64, push_u64, split1, Words,
+    is_token, is_word, parse_u16, parse_u64, push_u64, split1, split_token, Words,
 };
 
 /// `o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>`
@@ -812,11 +812,7 @@ fn parse_attribute(v: &str, n: u32) -> Result<(Attribute<'_>, bool), Error> {
     // One pass over the name: token characters up to the `:` or the end
     // (`:` is not a token character).
     let bad_name = Error::syntax(n, "a=: bad attribute name");
-    let (name, value) = match v.bytes().position(|b| !is_token_char(b)) {
-        None => (v, None),
-        Some(i) if v.as_bytes().get(i) == Some(&b':') => (v.get(..i).unwrap_or(""), v.get(i + 1..)),
-        Some(_) => return Err(bad_name),
-    };
+    let (name, value) = split_token(v, b':').ok_or(bad_name)?;
     if name.is_empty() {
         return Err(bad_name);
     }

@@ -34,6 +34,21 @@ pub(crate) const fn is_ice_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
 }
 
+/// Splits at the first byte of `s` that is not a token character, which must
+/// be `sep` (itself not a token character): `Some((token, None))` when all of
+/// `s` is token characters, `Some((token, Some(after_sep)))` when the run
+/// ends at `sep`, `None` when it ends at any other byte. The token may be
+/// empty. Same result as `split1(s, sep)` followed by `is_token` on the
+/// first part, in one pass.
+#[inline]
+pub(crate) fn split_token(s: &str, sep: u8) -> Option<(&str, Option<&str>)> {
+    match s.bytes().position(|b| !is_token_char(b)) {
+        None => Some((s, None)),
+        Some(i) if s.as_bytes().get(i) == Some(&sep) => Some((s.get(..i)?, s.get(i + 1..))),
+        Some(_) => None,
+    }
+}
+
 /// Visible ASCII or any UTF-8 continuation, no space: used for addresses,
 /// URIs and other free-form single words.
 pub(crate) fn is_word(s: &str) -> bool {
@@ -68,24 +83,31 @@ pub(crate) fn word_len(s: &[u8]) -> usize {
 }
 
 /// Decimal digits into a u64, rejecting empty input, signs, and overflow.
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_u64(s: &str) -> Option<u64> {
     let b = s.as_bytes();
+    if b.is_empty() || b.len() > 19 {
+        return parse_u64_long(b);
+    }
+    // At most 19 digits: below 10^19 < u64::MAX, so no step can overflow.
+    let mut v: u64 = 0;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u64::from(d);
+    }
+    Some(v)
+}
+
+/// [`parse_u64`] for the empty string and 20-digit or longer input.
+#[cold]
+fn parse_u64_long(b: &[u8]) -> Option<u64> {
     if b.is_empty() || b.len() > 20 {
         return None;
     }
     let mut v: u64 = 0;
-    if b.len() < 20 {
-        // At most 19 digits: below 10^19 < u64::MAX, so no step can overflow.
-        for &c in b {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                return None;
-            }
-            v = v * 10 + u64::from(d);
-        }
-        return Some(v);
-    }
     for &c in b {
         if !c.is_ascii_digit() {
             return None;
@@ -235,6 +257,34 @@ mod tests {
         assert!(is_word("h\u{e9}llo"));
         assert!(!is_word(""));
         assert!(!is_word("a\x7fb"));
+    }
+
+    #[test]
+    fn split_token_matches_split_then_check() {
+        for s in [
+            "",
+            "abc",
+            "ab:c",
+            ":c",
+            "a b:c",
+            "ab:",
+            "a\u{e9}:b",
+            "ab/c/d",
+            "a:b:c",
+        ] {
+            let old = match split1(s, b':') {
+                Some((k, v)) => is_token(k).then_some((k, Some(v))),
+                None => is_token(s).then_some((s, None)),
+            };
+            let new = split_token(s, b':').filter(|(k, _)| !k.is_empty());
+            assert_eq!(new, old, "{s:?}");
+        }
+        assert_eq!(parse_u64("00000000000000000127"), Some(127));
+        assert_eq!(parse_u64("0000000000000000000127"), None);
+        assert_eq!(
+            parse_u64("9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
     }
 
     #[test]

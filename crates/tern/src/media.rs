@@ -212,6 +212,17 @@ fn media_loop(
     stop: &AtomicBool,
     drop_rtp_every: u32,
 ) {
+    /// Says so at once if the loop dies of a panic (a bug): the server
+    /// keeps serving signaling, but no media flows.
+    struct PanicAlarm;
+    impl Drop for PanicAlarm {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                tracing::error!("media thread panicked: media forwarding has stopped");
+            }
+        }
+    }
+    let _alarm = PanicAlarm;
     let mut rtp_seen: u32 = 0;
     let mut buf = vec![0u8; BUF_LEN];
     let mut out = vec![0u8; BUF_LEN];

@@ -149,9 +149,16 @@ impl ServeConfig {
         if signal.max_participants_per_room == 0 {
             return Err("max participants must be at least 1".into());
         }
+        let media_address = f.media_address.unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        if media_address.is_unspecified() || media_address.is_multicast() {
+            // The address is both bound and announced in ICE candidates.
+            return Err(format!(
+                "media address {media_address} cannot be announced to clients; give the address they reach this host at"
+            ));
+        }
         Ok(ServeConfig {
             listen: f.listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
-            media_address: f.media_address.unwrap_or(IpAddr::from([127, 0, 0, 1])),
+            media_address,
             media_port: f.media_port.unwrap_or(40000),
             signal,
             log_level,
@@ -865,4 +872,34 @@ fn spawn_connection(
             tracing::debug!(%peer, error = %e, "connection ended with an error");
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_defaults_and_an_unannounceable_media_address_is_refused() {
+        let c = ServeConfig::resolve(FileConfig::default()).unwrap();
+        assert_eq!(
+            (c.media_address, c.media_port),
+            (IpAddr::from([127, 0, 0, 1]), 40000)
+        );
+        assert_eq!(c.consent_timeout, Duration::from_secs(30));
+        assert_eq!(c.drop_rtp_every, 0);
+        for bad in ["0.0.0.0", "::", "224.0.0.1"] {
+            let f = FileConfig {
+                media_address: Some(bad.parse().unwrap()),
+                ..FileConfig::default()
+            };
+            assert!(ServeConfig::resolve(f).is_err(), "{bad}");
+        }
+        let f: FileConfig =
+            toml::from_str("consent_timeout_secs = 8\ndrop_rtp_every = 20\n").unwrap();
+        let c = ServeConfig::resolve(f).unwrap();
+        assert_eq!(
+            (c.consent_timeout, c.drop_rtp_every),
+            (Duration::from_secs(8), 20)
+        );
+    }
 }

@@ -17,7 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// The flags DEVELOPERS.md gives for headless Chromium with fake media.
+/// Headless Chromium with fake camera and microphone and no background
+/// services (the flag set the project standardised on for browser tests).
 pub const FLAGS: &[&str] = &[
     "--headless",
     "--no-sandbox",

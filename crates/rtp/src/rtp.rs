@@ -9,7 +9,9 @@
 //! every subscriber. [`RtpBuilder`] writes a packet into a caller buffer.
 
 use crate::error::{bad, misuse, need, Error};
-use crate::ext::{self, Extension, ExtensionForm, ExtensionIter, ExtensionValue, ExtensionWriter};
+use crate::ext::{
+    self, ElemTable, Extension, ExtensionForm, ExtensionIter, ExtensionValue, ExtensionWriter,
+};
 use crate::types::{Pt, Ssrc};
 use crate::wire::{put_slice, put_u16, put_u32, put_u8, slice, u16_at, u32_at, u8_at};
 
@@ -24,6 +26,8 @@ pub struct RtpPacket<T: AsRef<[u8]>> {
     header_len: usize,
     /// End of the payload (start of padding).
     payload_end: usize,
+    /// The RFC 8285 elements found while validating.
+    exts: ElemTable,
 }
 
 impl<T: AsRef<[u8]>> RtpPacket<T> {
@@ -46,6 +50,7 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             return Err(bad("RTP: version is not 2"));
         }
         let mut header_len = FIXED_HEADER_LEN + usize::from(b0 & 0x0f) * 4;
+        let mut exts = ElemTable::EMPTY;
         if header_len > len {
             return Err(bad("RTP: CSRC list overruns the packet"));
         }
@@ -53,14 +58,14 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             if header_len + 4 > len {
                 return Err(bad("RTP: extension header overruns the packet"));
             }
-            let form = ExtensionForm::from_profile(u16_at(b, header_len));
+            let profile = u16_at(b, header_len);
             let words = usize::from(u16_at(b, header_len + 2));
             let start = header_len + 4;
             let end = start + words * 4;
             if end > len {
                 return Err(bad("RTP: extension block overruns the packet"));
             }
-            ext::validate(form, slice(b, start, end))?;
+            ext::validate_and_record(profile, slice(b, start, end), start, &mut exts)?;
             header_len = end;
         }
         let mut payload_end = len;
@@ -78,6 +83,7 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             buffer,
             header_len,
             payload_end,
+            exts,
         })
     }
 
@@ -193,6 +199,9 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
     /// opaque profile).
     #[inline]
     pub fn extensions(&self) -> ExtensionIter<'_> {
+        if let Some(t) = self.exts.get() {
+            return ExtensionIter::from_table(self.b(), t);
+        }
         match self.extension_form() {
             Some(form) => ExtensionIter::new(form, self.extension_data()),
             None => ExtensionIter::empty(),
@@ -202,6 +211,11 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
     /// The value of the first element with local id `id`.
     #[inline]
     pub fn extension(&self, id: u8) -> Option<&[u8]> {
+        if let Some(t) = self.exts.get() {
+            let e = t.iter().find(|e| e.id == id)?;
+            let start = usize::from(e.start);
+            return Some(slice(self.b(), start, start + usize::from(e.len)));
+        }
         let form = self.extension_form()?;
         let data = self.extension_data();
         ext::find(form, data, id).map(|e| slice(data, e.start, e.start + e.len))
@@ -246,6 +260,7 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             buffer: dst,
             header_len: self.header_len,
             payload_end: self.payload_end,
+            exts: self.exts,
         })
     }
 
@@ -309,6 +324,14 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> RtpPacket<T> {
 
     /// The value of the first element with `id`, writable in place.
     pub fn extension_mut(&mut self, id: u8) -> Option<&mut [u8]> {
+        if let Some(t) = self.exts.get() {
+            let e = t.iter().find(|e| e.id == id)?;
+            let start = usize::from(e.start);
+            return self
+                .buffer
+                .as_mut()
+                .get_mut(start..start + usize::from(e.len));
+        }
         let form = self.extension_form()?;
         let start = self.ext_offset() + 4;
         let e = ext::find(form, self.extension_data(), id)?;
@@ -350,10 +373,13 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> RtpPacket<T> {
             return Ok(());
         };
         let (start, end) = (self.ext_offset() + 4, self.header_len);
-        match self.bm().get_mut(start..end) {
-            Some(data) => ext::remap_ids(form, data, map),
-            None => Ok(()),
-        }
+        let Some(data) = self.buffer.as_mut().get_mut(start..end) else {
+            return Ok(());
+        };
+        ext::remap_ids(form, data, map)?;
+        // Ids changed and elements may have become padding: record the
+        // block again (it is still valid: remap only writes ids that fit).
+        ext::validate_and_record(form.profile(), data, start, &mut self.exts)
     }
 
     /// The payload, writable (padding excluded).
@@ -1011,6 +1037,100 @@ pub(crate) mod tests {
         assert_eq!(
             <Mid<'_> as ExtensionValue<'_>>::URI,
             "urn:ietf:params:rtp-hdrext:sdes:mid"
+        );
+    }
+
+    /// The elements recorded by `new_checked` read the same as a second
+    /// walk of the block, for few and many elements, both forms, and blocks
+    /// past offset 65535 (not recorded: read by walking).
+    #[test]
+    fn recorded_elements_match_a_walk() {
+        let check = |v: &[u8]| {
+            let p = RtpPacket::new_checked(v).unwrap();
+            let walked: std::vec::Vec<_> = match p.extension_form() {
+                Some(f) => ExtensionIter::new(f, p.extension_data()).collect(),
+                None => std::vec::Vec::new(),
+            };
+            assert_eq!(p.extensions().collect::<std::vec::Vec<_>>(), walked);
+            for id in 0..=255u8 {
+                let first = walked.iter().find(|e| e.id == id).map(|e| e.value);
+                assert_eq!(p.extension(id), first, "id {id}");
+            }
+            walked.len()
+        };
+        for v in [PLAIN, FULL, TWO_BYTE, &video(20)[..]] {
+            check(v);
+        }
+        let vals: std::vec::Vec<[u8; 3]> = (0..20u8).map(|i| [i, i + 1, i + 2]).collect();
+        for n in [0, 1, 7, 8, 9, 20] {
+            for two_byte in [false, true] {
+                let exts: std::vec::Vec<_> = (0..n)
+                    .map(|i| Extension {
+                        id: (i % 14) as u8 + 1,
+                        value: &vals[i][..1 + i % 3],
+                    })
+                    .collect();
+                let form = if two_byte {
+                    ExtensionForm::TwoByte { appbits: 0 }
+                } else {
+                    ExtensionForm::OneByte
+                };
+                for payload in [0usize, 70_000] {
+                    let pay = std::vec![7u8; payload];
+                    let b = RtpBuilder::new(Pt::new(96).unwrap(), 1, 2, Ssrc(3))
+                        .extensions_in(form, &exts)
+                        .payload(&pay);
+                    let mut v = std::vec![0u8; b.buffer_len()];
+                    b.write(&mut v).unwrap();
+                    assert_eq!(check(&v), n);
+                    // A block ending past offset 65535 (CSRCs can't reach it;
+                    // a large block can).
+                    let body = std::vec![0u8; 70_000 / 4 * 4];
+                    let mut big = exts_block(form, &exts);
+                    big.extend_from_slice(&body);
+                    let b = RtpBuilder::new(Pt::new(96).unwrap(), 1, 2, Ssrc(3))
+                        .raw_extension(form.profile(), &big);
+                    let mut v = std::vec![0u8; b.buffer_len()];
+                    b.write(&mut v).unwrap();
+                    assert_eq!(check(&v), n);
+                }
+            }
+        }
+    }
+
+    fn exts_block(form: ExtensionForm, exts: &[Extension<'_>]) -> std::vec::Vec<u8> {
+        let mut buf = std::vec![0u8; 4 + exts.len() * 8 + 4];
+        let mut w = ExtensionWriter::new(&mut buf, form).unwrap();
+        for e in exts {
+            w.push(e.id, e.value).unwrap();
+        }
+        let n = w.finish();
+        buf.truncate(n);
+        buf.split_off(4)
+    }
+
+    /// Rewrites through the recorded positions, and a remap records the
+    /// block again.
+    #[test]
+    fn recorded_elements_follow_rewrites_and_remaps() {
+        let mut v = video(10);
+        let mut p = RtpPacket::new_checked(&mut v[..]).unwrap();
+        p.set_extension(3, &[0xbe, 0xef]).unwrap();
+        p.remap_extension_ids(|id| match id {
+            2 => None,
+            3 => Some(9),
+            x => Some(x),
+        })
+        .unwrap();
+        let ids: std::vec::Vec<_> = p.extensions().map(|e| (e.id, e.value)).collect();
+        assert_eq!(ids, [(9, &[0xbe, 0xef][..]), (4, &b"0"[..])]);
+        assert_eq!(p.extension(3), None);
+        assert_eq!(p.extension(9), Some(&[0xbe, 0xef][..]));
+        assert_eq!(p.extension_mut(2), None);
+        let q = RtpPacket::new_checked(p.as_bytes()).unwrap();
+        assert_eq!(
+            q.extensions().collect::<std::vec::Vec<_>>(),
+            p.extensions().collect::<std::vec::Vec<_>>()
         );
     }
 

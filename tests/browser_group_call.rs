@@ -517,3 +517,53 @@ fn publisher_loss_is_repaired_by_nack_and_rtx_with_chromium() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 7's announced-vs-bound media address: the media socket bound to
+/// the wildcard 0.0.0.0 while the SDP host candidate announces 127.0.0.1.
+/// Datagrams reach the wildcard socket on 127.0.0.1 and the SFU takes them
+/// as arriving at the announced address: two browsers decode each other.
+#[test]
+fn media_bound_to_the_wildcard_flows_to_the_announced_address() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(program) = chromium_or_skip() else {
+        return;
+    };
+    let server = TernProcess::start(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--media-bind",
+        "0.0.0.0:0",
+        "--announce-ip",
+        "127.0.0.1",
+        "--log-level",
+        "info",
+    ]);
+    let started = Instant::now();
+    let chromium = Chromium::start(&program);
+    let mut a = chromium.open(&format!("http://{}/?room=wild&name=a", server.addr));
+    let mut b = chromium.open(&format!("http://{}/?room=wild&name=b", server.addr));
+    let deadline = Instant::now() + MEDIA_WITHIN;
+    while !(all_flowing(&a.eval(REMOTE_MEDIA), &["b"])
+        && all_flowing(&b.eval(REMOTE_MEDIA), &["a"]))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "media did not flow with a wildcard bind: {} / {}; server: {}",
+            a.eval(REMOTE_MEDIA),
+            b.eval(REMOTE_MEDIA),
+            debug_state(&server)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The candidate the browser talks to is the announced one.
+    let remote = a.eval(
+        r#"(async () => { let ip = null; (await subPc.getStats()).forEach(s => {
+             if (s.type === "remote-candidate") ip = s.address || s.ip; }); return ip; })()"#,
+    );
+    assert_eq!(remote, json!("127.0.0.1"));
+    eprintln!(
+        "wildcard bind: both decode each other {:.1} s after start",
+        started.elapsed().as_secs_f64()
+    );
+}

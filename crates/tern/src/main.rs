@@ -38,6 +38,7 @@ enum Command {
     /// page, and media forwarding on one UDP port.
     Serve {
         /// TOML config file (keys: listen, media_address, media_port,
+        /// media_bind, announce_ip,
         /// max_participants, max_rooms, max_connections, log_level, tls_cert,
         /// tls_key, ws_ping_secs, consent_timeout_secs); flags override it.
         #[arg(long)]
@@ -45,9 +46,19 @@ enum Command {
         /// HTTP/WebSocket listen address [default: 127.0.0.1:8080; port 0 picks one].
         #[arg(long)]
         listen: Option<SocketAddr>,
-        /// Address the media UDP socket binds to and announces [default: 127.0.0.1].
+        /// Address the media UDP socket binds to [default: 127.0.0.1]; also
+        /// announced unless --announce-ip is given.
         #[arg(long)]
         media_address: Option<IpAddr>,
+        /// Media bind address and port in one, e.g. 0.0.0.0:40000 or
+        /// [::]:40000 (overrides --media-address and --media-port; a
+        /// wildcard needs --announce-ip).
+        #[arg(long)]
+        media_bind: Option<SocketAddr>,
+        /// IP announced to clients in the SDP host candidate [default: the
+        /// bound address, when it is not a wildcard].
+        #[arg(long)]
+        announce_ip: Option<IpAddr>,
         /// Media UDP port [default: 40000; 0 picks a free one].
         #[arg(long)]
         media_port: Option<u16>,
@@ -92,6 +103,8 @@ fn main() -> ExitCode {
             listen,
             media_address,
             media_port,
+            media_bind,
+            announce_ip,
             max_participants,
             max_rooms,
             log_level,
@@ -102,6 +115,8 @@ fn main() -> ExitCode {
                 listen,
                 media_address,
                 media_port,
+                media_bind,
+                announce_ip,
                 max_participants,
                 max_rooms,
                 max_connections: None,

@@ -10,9 +10,17 @@
 //!   due; events go to the control plane over a channel (consent expiry
 //!   removes the participant in signaling too, so the others get
 //!   `participant-left`). The loop allocates nothing per packet.
+//! - A media socket bound to a wildcard (0.0.0.0, ::) gives the SFU every
+//!   datagram as arriving at the announced address, and learns the real
+//!   destination address of each datagram (IP_PKTINFO / IPV6_PKTINFO):
+//!   replies to a remote leave from the address that remote sent to, as
+//!   ICE requires (a STUN response from another address is not matched to
+//!   its request).
 
+use std::collections::HashMap;
 use std::io;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -33,6 +41,132 @@ const BUF_LEN: usize = 2048;
 const MAX_WAIT: Duration = Duration::from_millis(20);
 /// Socket buffer size requested for receive and send.
 const SOCKET_BUFFER: usize = 4 * 1024 * 1024;
+/// Most remotes whose destination address a wildcard-bound socket
+/// remembers; past it the table starts afresh (remotes in a call send
+/// constantly and are relearned at once).
+const MAX_SOURCE_PINS: usize = 16 * 1024;
+
+/// Receiving and sending on a wildcard-bound socket with the destination
+/// address of each datagram (IP_PKTINFO, IPV6_RECVPKTINFO), so replies go
+/// out from the local address the remote sent to.
+#[derive(Debug)]
+struct Pktinfo {
+    cmsg: Vec<u8>,
+    /// Remote → the local address its datagrams arrive at.
+    pins: HashMap<SocketAddr, IpAddr>,
+}
+
+impl Pktinfo {
+    /// Turns the option on; `None` for a socket bound to a specific address.
+    fn enable(socket: &UdpSocket, bound: SocketAddr) -> Result<Option<Pktinfo>, String> {
+        use nix::sys::socket::{setsockopt, sockopt};
+        if !bound.ip().is_unspecified() {
+            return Ok(None);
+        }
+        let fd = socket.as_raw_fd();
+        let r = match bound {
+            SocketAddr::V4(_) => setsockopt(fd, sockopt::Ipv4PacketInfo, &true),
+            SocketAddr::V6(_) => setsockopt(fd, sockopt::Ipv6RecvPacketInfo, &true),
+        };
+        r.map_err(|e| format!("media socket: packet info option: {e}"))?;
+        Ok(Some(Pktinfo {
+            cmsg: nix::cmsg_space!(nix::libc::in6_pktinfo),
+            pins: HashMap::new(),
+        }))
+    }
+
+    /// `recv_from` that also remembers the datagram's destination address.
+    fn recv(&mut self, socket: &UdpSocket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, SockaddrStorage};
+        let mut iov = [io::IoSliceMut::new(buf)];
+        let msg = recvmsg::<SockaddrStorage>(
+            socket.as_raw_fd(),
+            &mut iov,
+            Some(&mut self.cmsg),
+            MsgFlags::empty(),
+        )
+        .map_err(io::Error::from)?;
+        let from = msg.address.as_ref().and_then(|a| {
+            a.as_sockaddr_in()
+                .map(|v4| SocketAddr::from(std::net::SocketAddrV4::from(*v4)))
+                .or_else(|| {
+                    a.as_sockaddr_in6()
+                        .map(|v6| SocketAddr::from(std::net::SocketAddrV6::from(*v6)))
+                })
+        });
+        let mut dst = None;
+        for c in msg.cmsgs() {
+            match c {
+                ControlMessageOwned::Ipv4PacketInfo(i) => {
+                    dst = Some(IpAddr::from(Ipv4Addr::from(u32::from_be(
+                        i.ipi_addr.s_addr,
+                    ))));
+                }
+                ControlMessageOwned::Ipv6PacketInfo(i) => {
+                    dst = Some(IpAddr::from(Ipv6Addr::from(i.ipi6_addr.s6_addr)));
+                }
+                _ => {}
+            }
+        }
+        let n = msg.bytes;
+        let from = from.ok_or_else(|| io::Error::other("datagram without a source address"))?;
+        if let Some(dst) = dst {
+            if self.pins.get(&from) != Some(&dst) {
+                if self.pins.len() >= MAX_SOURCE_PINS {
+                    self.pins.clear();
+                }
+                self.pins.insert(from, dst);
+            }
+        }
+        Ok((n, from))
+    }
+
+    /// `send_to` from the address `to` last sent to (the kernel's choice
+    /// when unknown).
+    fn send(&self, socket: &UdpSocket, data: &[u8], to: SocketAddr) -> io::Result<usize> {
+        use nix::libc;
+        use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, SockaddrIn, SockaddrIn6};
+        let iov = [io::IoSlice::new(data)];
+        let fd = socket.as_raw_fd();
+        let r = match (to, self.pins.get(&to)) {
+            (SocketAddr::V4(to), Some(IpAddr::V4(src))) => {
+                let info = libc::in_pktinfo {
+                    ipi_ifindex: 0,
+                    ipi_spec_dst: libc::in_addr {
+                        s_addr: u32::from(*src).to_be(),
+                    },
+                    ipi_addr: libc::in_addr { s_addr: 0 },
+                };
+                let cmsg = [ControlMessage::Ipv4PacketInfo(&info)];
+                sendmsg(
+                    fd,
+                    &iov,
+                    &cmsg,
+                    MsgFlags::empty(),
+                    Some(&SockaddrIn::from(to)),
+                )
+            }
+            (SocketAddr::V6(to), Some(IpAddr::V6(src))) => {
+                let info = libc::in6_pktinfo {
+                    ipi6_addr: libc::in6_addr {
+                        s6_addr: src.octets(),
+                    },
+                    ipi6_ifindex: 0,
+                };
+                let cmsg = [ControlMessage::Ipv6PacketInfo(&info)];
+                sendmsg(
+                    fd,
+                    &iov,
+                    &cmsg,
+                    MsgFlags::empty(),
+                    Some(&SockaddrIn6::from(to)),
+                )
+            }
+            _ => return socket.send_to(data, to),
+        };
+        r.map_err(io::Error::from)
+    }
+}
 
 /// The SFU shared by the signaling hub and the media thread.
 pub type SharedSfu = Arc<Mutex<Sfu>>;
@@ -156,19 +290,23 @@ pub struct MediaThread {
 }
 
 impl MediaThread {
-    /// Starts the loop on `socket`. Participants whose consent expired are
+    /// Starts the loop on `socket`. `announced` is the media address the
+    /// SFU was created with (the announced IP and the bound port): every
+    /// datagram is handed to the SFU as arriving there, whatever local
+    /// address it reached a wildcard-bound socket on. There is one media
+    /// socket, so the announced address names it exactly; the SFU keys
+    /// 5-tuples by it and ICE answers for it. Participants whose consent expired are
     /// sent to `expired` (the SFU has already freed them). With
     /// `drop_rtp_every` = N > 0, every Nth RTP packet received is dropped
     /// before the SFU sees it (loss emulation).
     pub fn spawn(
         socket: UdpSocket,
+        announced: SocketAddr,
         sfu: SharedSfu,
         expired: tokio::sync::mpsc::UnboundedSender<String>,
         drop_rtp_every: u32,
     ) -> Result<Self, String> {
-        let local = socket
-            .local_addr()
-            .map_err(|e| format!("media socket address: {e}"))?;
+        let local = announced;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = std::thread::Builder::new()
@@ -223,6 +361,17 @@ fn media_loop(
         }
     }
     let _alarm = PanicAlarm;
+    let mut pktinfo = match socket
+        .local_addr()
+        .map_err(|e| e.to_string())
+        .and_then(|bound| Pktinfo::enable(socket, bound))
+    {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "media socket: replies may leave from the wrong address");
+            None
+        }
+    };
     let mut rtp_seen: u32 = 0;
     let mut buf = vec![0u8; BUF_LEN];
     let mut out = vec![0u8; BUF_LEN];
@@ -236,7 +385,10 @@ fn media_loop(
                 current_timeout = wait;
             }
         }
-        let received = match socket.recv_from(&mut buf) {
+        let received = match match pktinfo.as_mut() {
+            Some(p) => p.recv(socket, &mut buf),
+            None => socket.recv_from(&mut buf),
+        } {
             Ok((n, remote)) => {
                 let dropped = drop_rtp_every > 0 && is_rtp(&buf[..n]) && {
                     rtp_seen = rtp_seen.wrapping_add(1);
@@ -270,7 +422,11 @@ fn media_loop(
             s.handle_timeout(now);
         }
         while let Some(t) = s.poll_transmit(&mut out) {
-            if let Err(e) = socket.send_to(&out[..t.len], t.destination) {
+            let sent = match &pktinfo {
+                Some(p) => p.send(socket, &out[..t.len], t.destination),
+                None => socket.send_to(&out[..t.len], t.destination),
+            };
+            if let Err(e) = sent {
                 tracing::debug!(error = %e, to = %t.destination, "media send failed");
             }
         }

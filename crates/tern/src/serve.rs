@@ -43,10 +43,17 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct FileConfig {
     /// HTTP/WebSocket listen address.
     pub listen: Option<SocketAddr>,
-    /// Address announced in ICE candidates.
+    /// Address the media UDP socket binds to (may be unspecified, 0.0.0.0
+    /// or ::, when `announce_ip` is given).
     pub media_address: Option<IpAddr>,
-    /// UDP media port announced in ICE candidates.
+    /// UDP media port (0 picks a free one); announced with the address.
     pub media_port: Option<u16>,
+    /// Media bind address and port in one (overrides `media_address` and
+    /// `media_port`), e.g. `0.0.0.0:40000`.
+    pub media_bind: Option<SocketAddr>,
+    /// Address announced in the SDP host candidate [default: the bound
+    /// address, when it is specific].
+    pub announce_ip: Option<IpAddr>,
     /// Maximum participants per room.
     pub max_participants: Option<usize>,
     /// Maximum rooms.
@@ -85,6 +92,8 @@ impl FileConfig {
             listen: over.listen.or(self.listen),
             media_address: over.media_address.or(self.media_address),
             media_port: over.media_port.or(self.media_port),
+            media_bind: over.media_bind.or(self.media_bind),
+            announce_ip: over.announce_ip.or(self.announce_ip),
             max_participants: over.max_participants.or(self.max_participants),
             max_rooms: over.max_rooms.or(self.max_rooms),
             max_connections: over.max_connections.or(self.max_connections),
@@ -103,10 +112,10 @@ impl FileConfig {
 pub struct ServeConfig {
     /// HTTP/WebSocket listen address.
     pub listen: SocketAddr,
-    /// Address announced in candidates.
-    pub media_address: IpAddr,
-    /// UDP port announced in candidates.
-    pub media_port: u16,
+    /// Address the media socket binds to (port 0: any free port).
+    pub media_bind: SocketAddr,
+    /// Address announced in the host candidate, with the bound port.
+    pub announce_ip: IpAddr,
     /// Signaling limits.
     pub signal: SignalConfig,
     /// Log level.
@@ -149,17 +158,39 @@ impl ServeConfig {
         if signal.max_participants_per_room == 0 {
             return Err("max participants must be at least 1".into());
         }
-        let media_address = f.media_address.unwrap_or(IpAddr::from([127, 0, 0, 1]));
-        if media_address.is_unspecified() || media_address.is_multicast() {
-            // The address is both bound and announced in ICE candidates.
+        let media_bind = f.media_bind.unwrap_or_else(|| {
+            SocketAddr::new(
+                f.media_address.unwrap_or(IpAddr::from([127, 0, 0, 1])),
+                f.media_port.unwrap_or(40000),
+            )
+        });
+        if media_bind.ip().is_multicast() {
+            return Err(format!("media address {} is multicast", media_bind.ip()));
+        }
+        let announce_ip = match f.announce_ip {
+            Some(a) => a,
+            None if media_bind.ip().is_unspecified() => {
+                return Err(format!(
+                    "media bind address {} is unspecified: give --announce-ip (TOML announce_ip), the address clients reach this host at",
+                    media_bind.ip()
+                ))
+            }
+            None => media_bind.ip(),
+        };
+        if announce_ip.is_unspecified() || announce_ip.is_multicast() {
             return Err(format!(
-                "media address {media_address} cannot be announced to clients; give the address they reach this host at"
+                "announce address {announce_ip} cannot be announced to clients; give the address they reach this host at"
+            ));
+        }
+        if announce_ip.is_ipv4() != media_bind.is_ipv4() {
+            return Err(format!(
+                "announce address {announce_ip} and media bind address {media_bind} are of different address families"
             ));
         }
         Ok(ServeConfig {
             listen: f.listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
-            media_address,
-            media_port: f.media_port.unwrap_or(40000),
+            media_bind,
+            announce_ip,
             signal,
             log_level,
             tls,
@@ -754,10 +785,13 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
     let local = listener
         .local_addr()
         .map_err(|e| format!("local address: {e}"))?;
-    let socket = media::bind_media_socket(SocketAddr::new(cfg.media_address, cfg.media_port))?;
-    let media_addr = socket
+    let socket = media::bind_media_socket(cfg.media_bind)?;
+    let bound = socket
         .local_addr()
         .map_err(|e| format!("media socket address: {e}"))?;
+    // What clients are told (the host candidate) and what the SFU keys its
+    // transports by: the announced IP with the port actually bound.
+    let media_addr = SocketAddr::new(cfg.announce_ip, bound.port());
     let sfu = media::new_sfu(media_addr, cfg.consent_timeout)?;
     let fingerprint = media::lock(&sfu)
         .config()
@@ -771,7 +805,13 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
             "loss emulation: dropping received RTP packets"
         );
     }
-    let mut media_thread = MediaThread::spawn(socket, sfu.clone(), expired_tx, cfg.drop_rtp_every)?;
+    let mut media_thread = MediaThread::spawn(
+        socket,
+        media_addr,
+        sfu.clone(),
+        expired_tx,
+        cfg.drop_rtp_every,
+    )?;
     let signaling = Signaling::new(cfg.signal.clone(), SfuPlane::new(sfu.clone()));
     let (hub_tx, hub_rx) = mpsc::channel(1024);
     let hub = tokio::spawn(
@@ -792,7 +832,7 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
         let _ = writeln!(out, "tern serve listening on {scheme} {local}");
         let _ = out.flush();
     }
-    tracing::info!(%local, scheme, media = %media_addr,
+    tracing::info!(%local, scheme, media = %media_addr, media_bound = %bound,
         max_participants = cfg.signal.max_participants_per_room, "tern serve started");
     tracing::info!(%fingerprint, "DTLS certificate generated (tern-dtls)");
 
@@ -881,12 +921,11 @@ mod tests {
     #[test]
     fn media_defaults_and_an_unannounceable_media_address_is_refused() {
         let c = ServeConfig::resolve(FileConfig::default()).unwrap();
-        assert_eq!(
-            (c.media_address, c.media_port),
-            (IpAddr::from([127, 0, 0, 1]), 40000)
-        );
+        assert_eq!(c.media_bind, SocketAddr::from(([127, 0, 0, 1], 40000)));
+        assert_eq!(c.announce_ip, IpAddr::from([127, 0, 0, 1]));
         assert_eq!(c.consent_timeout, Duration::from_secs(30));
         assert_eq!(c.drop_rtp_every, 0);
+        // Unspecified without an announce address, or multicast: refused.
         for bad in ["0.0.0.0", "::", "224.0.0.1"] {
             let f = FileConfig {
                 media_address: Some(bad.parse().unwrap()),
@@ -901,5 +940,43 @@ mod tests {
             (c.consent_timeout, c.drop_rtp_every),
             (Duration::from_secs(8), 20)
         );
+    }
+
+    #[test]
+    fn a_wildcard_media_bind_announces_the_given_ip() {
+        let f: FileConfig =
+            toml::from_str("media_bind = \"0.0.0.0:0\"\nannounce_ip = \"127.0.0.1\"\n").unwrap();
+        let c = ServeConfig::resolve(f).unwrap();
+        assert_eq!(c.media_bind, SocketAddr::from(([0, 0, 0, 0], 0)));
+        assert_eq!(c.announce_ip, IpAddr::from([127, 0, 0, 1]));
+        // A specific bind address is announced as it is.
+        let f = FileConfig {
+            media_address: Some("192.0.2.7".parse().unwrap()),
+            ..FileConfig::default()
+        };
+        assert_eq!(
+            ServeConfig::resolve(f).unwrap().announce_ip,
+            IpAddr::from([192, 0, 2, 7])
+        );
+        // The wildcard alone is refused with a clear error.
+        let f = FileConfig {
+            media_bind: Some("0.0.0.0:40000".parse().unwrap()),
+            ..FileConfig::default()
+        };
+        let e = ServeConfig::resolve(f).unwrap_err();
+        assert!(e.contains("--announce-ip"), "{e}");
+        // An announce address must be specific and of the bind's family.
+        for (bind, announce) in [
+            ("0.0.0.0:0", "0.0.0.0"),
+            ("0.0.0.0:0", "::1"),
+            ("[::]:0", "127.0.0.1"),
+        ] {
+            let f = FileConfig {
+                media_bind: Some(bind.parse().unwrap()),
+                announce_ip: Some(announce.parse().unwrap()),
+                ..FileConfig::default()
+            };
+            assert!(ServeConfig::resolve(f).is_err(), "{bind} {announce}");
+        }
     }
 }

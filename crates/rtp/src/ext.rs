@@ -231,7 +231,9 @@ pub(crate) fn validate_and_record(
                 return Err(bad("RTP extension: one-byte id 0 with non-zero length"));
             }
             let len = (b & 0x0f) + 1;
-            if let Some(slot) = table.slots.get_mut(n) {
+            // Past `RECORDED` elements the slots wrap (the table is then
+            // marked not recorded), which keeps this store unconditional.
+            if let Some(slot) = table.slots.get_mut(n % RECORDED) {
                 *slot = ElemSlot {
                     id: b >> 4,
                     len,
@@ -250,7 +252,7 @@ pub(crate) fn validate_and_record(
             let Some(&len) = data.get(i + 1) else {
                 return Err(bad("RTP extension: two-byte element header truncated"));
             };
-            if let Some(slot) = table.slots.get_mut(n) {
+            if let Some(slot) = table.slots.get_mut(n % RECORDED) {
                 *slot = ElemSlot {
                     id: b,
                     len,

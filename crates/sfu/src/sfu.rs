@@ -26,10 +26,12 @@ const URI_RID: &str = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
 const URI_RRID: &str = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
 const URI_TWCC: &str = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 
-/// Seconds from the NTP epoch (1900) to 2020-01-01, the base of the NTP
-/// times in our sender reports (the SFU never reads the wall clock: NTP
-/// time is `base + (now - creation)`, consistent for RTT purposes).
-const NTP_BASE_SECS: u64 = 3_786_825_600;
+/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+const NTP_UNIX_OFFSET_SECS: u64 = 2_208_988_800;
+/// 2020-01-01 as time since the Unix epoch: the default
+/// [`SfuConfig::wall_clock_at_start`] (tests; the binary gives the real
+/// wall clock).
+const DEFAULT_WALL_CLOCK: Duration = Duration::from_secs(1_577_836_800);
 
 /// Most queued control datagrams (STUN, DTLS, RTCP) before new ones are
 /// dropped.
@@ -79,6 +81,12 @@ pub struct SfuConfig {
     pub nack_max_tries: u8,
     /// DTLS handshake settings.
     pub dtls: DtlsConfig,
+    /// The wall clock (time since the Unix epoch) at the `now` given to
+    /// [`Sfu::new`]. The SFU never reads the clock: the NTP time in its
+    /// sender reports is this plus the time elapsed since creation, so
+    /// receivers can anchor the streams to wall time. Default: 2020-01-01
+    /// (deterministic for tests); a server passes `SystemTime::now()`.
+    pub wall_clock_at_start: Duration,
 }
 
 impl SfuConfig {
@@ -97,6 +105,7 @@ impl SfuConfig {
             nack_interval: Duration::from_millis(40),
             nack_max_tries: 8,
             dtls: DtlsConfig::default(),
+            wall_clock_at_start: DEFAULT_WALL_CLOCK,
         }
     }
 }
@@ -254,6 +263,8 @@ struct RecvState {
     jitter: Jitter,
     clock_rate: u32,
     last_sr: Option<(CompactNtp, Instant)>,
+    /// The publisher's last SR: its RTP timestamp and when it arrived.
+    last_sr_rtp: Option<(u32, Instant)>,
     missing: VecDeque<Missing>,
 }
 
@@ -368,9 +379,12 @@ fn rng_u64(rng: &mut SeededRng) -> u64 {
     tern_ice::IceRng::next_u64(rng)
 }
 
-fn ntp(epoch: Instant, now: Instant) -> NtpTime {
-    let d = now.saturating_duration_since(epoch);
-    let secs = NTP_BASE_SECS + d.as_secs();
+/// The NTP time (RFC 3550 section 4: 32.32 fixed point since 1900) at
+/// `now`, for an SFU created at `epoch` when the wall clock read
+/// `wall_at_epoch` (since the Unix epoch).
+fn ntp(wall_at_epoch: Duration, epoch: Instant, now: Instant) -> NtpTime {
+    let d = wall_at_epoch.saturating_add(now.saturating_duration_since(epoch));
+    let secs = NTP_UNIX_OFFSET_SECS.wrapping_add(d.as_secs());
     let frac = (u64::from(d.subsec_nanos()) << 32) / 1_000_000_000;
     NtpTime((secs << 32) | frac)
 }
@@ -1301,6 +1315,7 @@ impl Sfu {
             jitter: Jitter::new(),
             clock_rate,
             last_sr: None,
+            last_sr_rtp: None,
             missing: VecDeque::with_capacity(MAX_MISSING),
         });
         let ext = SeqNo(recv.ext_max).extend(seq16).0;
@@ -1441,7 +1456,9 @@ impl Sfu {
                     if let Some(p) = self.participants.get_mut(&pid) {
                         if let Some(&(ti, SrcRole::Media(_))) = p.ssrcs.get(&ssrc) {
                             if let Some(r) = p.tracks[ti].recv.as_mut().filter(|r| r.ssrc == ssrc) {
-                                r.last_sr = Some((sr.sender_info().ntp_time.compact(), now));
+                                let info = sr.sender_info();
+                                r.last_sr = Some((info.ntp_time.compact(), now));
+                                r.last_sr_rtp = Some((info.rtp_time, now));
                             }
                         }
                     }
@@ -1812,16 +1829,27 @@ impl Sfu {
     }
 
     fn send_sender_reports(&mut self, sid: Pid, now: Instant) {
-        let ntp_now = ntp(self.epoch, now);
+        let ntp_now = ntp(self.config.wall_clock_at_start, self.epoch, now);
         let mut srs: Vec<(Ssrc, SenderInfo)> = Vec::new();
         for p in self.participants.values() {
             for t in &p.tracks {
+                let publisher_sr = t.recv.as_ref().and_then(|r| r.last_sr_rtp);
                 for s in t.subs.iter().filter(|s| s.sub == sid && s.started) {
-                    let rtp_time = match s.last_sent {
-                        Some(at) => s
-                            .last_ts
-                            .wrapping_add(units(now.saturating_duration_since(at), s.clock_rate)),
-                        None => s.last_ts,
+                    // The RTP time that corresponds to `ntp_now`, in the
+                    // subscriber's (rewritten) timestamp space. From the
+                    // publisher's own NTP/RTP mapping when it sent an SR
+                    // (its RTP time then, rewritten, plus the time since it
+                    // arrived), so audio and video of one publisher keep
+                    // the relation its capture clock gave them; otherwise
+                    // from the last forwarded timestamp.
+                    let since =
+                        |at: Instant| units(now.saturating_duration_since(at), s.clock_rate);
+                    let rtp_time = match (publisher_sr, s.rebase, s.last_sent) {
+                        (Some((rtp, at)), false, _) => {
+                            rtp.wrapping_add(s.ts_offset).wrapping_add(since(at))
+                        }
+                        (_, _, Some(at)) => s.last_ts.wrapping_add(since(at)),
+                        (_, _, None) => s.last_ts,
                     };
                     srs.push((
                         Ssrc(s.ssrc),

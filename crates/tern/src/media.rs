@@ -205,7 +205,13 @@ pub fn new_sfu(media_addr: SocketAddr, consent_timeout: Duration) -> Result<Shar
     let certificate = Certificate::generate().map_err(|e| format!("DTLS certificate: {e:?}"))?;
     let mut config = SfuConfig::new(media_addr, certificate, os_seed()?);
     config.consent_timeout = consent_timeout;
-    Ok(Arc::new(Mutex::new(Sfu::new(config, Instant::now()))))
+    // The wall clock at the instant the SFU starts from: its sender
+    // reports carry NTP time derived from it.
+    let now = Instant::now();
+    config.wall_clock_at_start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| format!("system clock before 1970: {e}"))?;
+    Ok(Arc::new(Mutex::new(Sfu::new(config, now))))
 }
 
 /// The [`MediaPlane`] signaling drives: each call locks the SFU, sets its

@@ -224,6 +224,14 @@ pub struct Client {
     pub nacks_received: u64,
     pub plis_received: u64,
     pub srs_received: u64,
+    /// Every sender report received: when, its SSRC, NTP and RTP times,
+    /// and the RTP timestamp of the last packet received on that SSRC.
+    pub srs: Vec<(Instant, u32, u64, u32, Option<u32>)>,
+    /// Send a sender report for the video every this long, claiming an
+    /// RTP time `pub_sr_skew` ahead of the packets' clock.
+    pub pub_sr_every: Option<Duration>,
+    pub pub_sr_skew: u32,
+    pub last_pub_sr: Option<Instant>,
     pub rtcp_to_sub: u64,
     /// Send NACKs for gaps seen on the subscribe transport.
     pub nack_downstream: bool,
@@ -320,7 +328,16 @@ impl Client {
                             answer.extend(nk.lost());
                         }
                         RtcpPacket::Pli(_) if is_pub => self.plis_received += 1,
-                        RtcpPacket::SenderReport(_) => self.srs_received += 1,
+                        RtcpPacket::SenderReport(sr) => {
+                            self.srs_received += 1;
+                            let info = sr.sender_info();
+                            let last = self
+                                .received
+                                .get(&sr.ssrc().0)
+                                .and_then(|r| r.timestamps.last().copied());
+                            self.srs
+                                .push((now, sr.ssrc().0, info.ntp_time.0, info.rtp_time, last));
+                        }
                         _ => {}
                     }
                 }
@@ -389,6 +406,26 @@ impl Client {
             v.count += 1;
             v.next_at += v.interval;
             self.publish.send_rtp(&b);
+        }
+        if let Some(every) = self.pub_sr_every {
+            if self.last_pub_sr.is_none_or(|l| now >= l + every) {
+                self.last_pub_sr = Some(now);
+                // The packet clock: `v.ts` belongs to `v.next_at`.
+                let back = v.next_at.saturating_duration_since(now).as_micros() as u32 * 9 / 100;
+                let sr = tern_rtp::rtcp::SenderReportBuilder {
+                    ssrc: Ssrc(v.ssrc),
+                    info: tern_rtp::rtcp::SenderInfo {
+                        ntp_time: tern_rtp::NtpTime(0x1234_5678_0000_0000),
+                        rtp_time: v.ts.wrapping_sub(back).wrapping_add(self.pub_sr_skew),
+                        packet_count: v.count as u32,
+                        octet_count: 0,
+                    },
+                    reports: &[],
+                    profile_ext: &[],
+                };
+                let b = Call::write_rtcp(&[&sr]);
+                self.publish.send_rtcp(&b);
+            }
         }
     }
 }
@@ -548,10 +585,17 @@ pub fn forward_ssrc(i: usize) -> u32 {
 
 impl Call {
     pub fn new(seed: u64) -> Call {
+        Call::with_config(seed, |_| {})
+    }
+
+    /// A call whose SFU configuration `adjust` changes first.
+    pub fn with_config(seed: u64, adjust: impl FnOnce(&mut SfuConfig)) -> Call {
         let epoch = Instant::now();
         let mut sim = Sim::new(SimConfig::new(seed, epoch));
         let cert = Certificate::generate().unwrap();
-        let sfu = Sfu::new(SfuConfig::new(sfu_addr(), cert.clone(), seed), epoch);
+        let mut config = SfuConfig::new(sfu_addr(), cert.clone(), seed);
+        adjust(&mut config);
+        let sfu = Sfu::new(config, epoch);
         let id = sim.add_endpoint(
             Node::Sfu(Box::new(SfuNode {
                 sfu,
@@ -637,6 +681,10 @@ impl Call {
             nacks_received: 0,
             plis_received: 0,
             srs_received: 0,
+            srs: Vec::new(),
+            pub_sr_every: None,
+            pub_sr_skew: 0,
+            last_pub_sr: None,
             rtcp_to_sub: 0,
             nack_downstream: false,
             nacks_sent: 0,

@@ -32,6 +32,7 @@ pub mod media;
 pub mod msg;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use tern_sdp::{
     Answerer, Capabilities, ErrorKind, ForwardedTrack, MediaKind, ServerConfig, SubscriberSession,
@@ -45,6 +46,31 @@ pub use msg::{
     ClientMessage, ClientType, Envelope, ErrorCode, IceCandidateInit, IceServer, MessageId,
     ParticipantInfo, Pc, Refusal, ServerMessage, TrackInfo, MAX_MESSAGE_LEN,
 };
+
+/// Computes `iceServers` for one participant's `joined`, called once per
+/// join with the new participant's id. The machine stays sans-IO: what the
+/// function needs (a clock for credential expiry, a secret) is the
+/// caller's; it must not block.
+#[derive(Clone)]
+pub struct IceServerProvider(Arc<dyn Fn(&str) -> Vec<IceServer> + Send + Sync>);
+
+impl IceServerProvider {
+    /// A provider from a function of the participant id.
+    pub fn new(f: impl Fn(&str) -> Vec<IceServer> + Send + Sync + 'static) -> Self {
+        IceServerProvider(Arc::new(f))
+    }
+
+    /// The servers for `participant`.
+    pub fn ice_servers(&self, participant: &str) -> Vec<IceServer> {
+        (self.0)(participant)
+    }
+}
+
+impl std::fmt::Debug for IceServerProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IceServerProvider(..)")
+    }
+}
 
 /// Limits and settings of a signaling server.
 #[derive(Debug, Clone)]
@@ -60,8 +86,11 @@ pub struct Config {
     pub max_tracks_per_participant: usize,
     /// Messages queued for one connection before it is dropped as too slow.
     pub max_pending_per_connection: usize,
-    /// `iceServers` in `joined`.
+    /// `iceServers` in `joined` (the same for everyone).
     pub ice_servers: Vec<IceServer>,
+    /// More `iceServers` computed for each join (e.g. TURN with
+    /// time-limited credentials), appended after `ice_servers`.
+    pub ice_server_provider: Option<IceServerProvider>,
     /// Codecs and header extensions the SFU accepts and offers.
     pub capabilities: Capabilities,
 }
@@ -75,6 +104,7 @@ impl Default for Config {
             max_tracks_per_participant: 4,
             max_pending_per_connection: 256,
             ice_servers: Vec::new(),
+            ice_server_provider: None,
             capabilities: Capabilities::default(),
         }
     }
@@ -512,6 +542,10 @@ impl<M: MediaPlane> Signaling<M> {
         if let Some(c) = self.connections.get_mut(&conn) {
             c.participant = Some(pid.clone());
         }
+        let mut ice_servers = self.config.ice_servers.clone();
+        if let Some(p) = &self.config.ice_server_provider {
+            ice_servers.extend(p.ice_servers(&pid));
+        }
         self.send(
             conn,
             ServerMessage::Joined {
@@ -519,7 +553,7 @@ impl<M: MediaPlane> Signaling<M> {
                 participant: pid.clone(),
                 room,
                 participants: others,
-                ice_servers: self.config.ice_servers.clone(),
+                ice_servers,
             },
         );
         for m in &members {

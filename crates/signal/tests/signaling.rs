@@ -188,6 +188,42 @@ fn ice_servers_come_from_the_config() {
 }
 
 #[test]
+fn ice_server_provider_adds_per_participant_servers_at_join() {
+    let mut h = H::with(Config {
+        ice_servers: vec![IceServer {
+            urls: vec!["stun:127.0.0.1:3478".into()],
+            username: None,
+            credential: None,
+        }],
+        ice_server_provider: Some(tern_signal::IceServerProvider::new(|p| {
+            vec![IceServer {
+                urls: vec!["turn:127.0.0.1:3478?transport=udp".into()],
+                username: Some(format!("1000:{p}")),
+                credential: Some(format!("secret-for-{p}")),
+            }]
+        })),
+        ..Config::default()
+    });
+    for name in ["a", "b"] {
+        let c = h.conn();
+        let got = h.send(
+            c,
+            &format!(r#"{{"type":"join","room":"r","name":"{name}"}}"#),
+        );
+        let j = got[&c].only();
+        let p = j["participant"].as_str().unwrap().to_owned();
+        assert_eq!(
+            j["iceServers"],
+            json!([
+                {"urls": ["stun:127.0.0.1:3478"]},
+                {"urls": ["turn:127.0.0.1:3478?transport=udp"],
+                 "username": format!("1000:{p}"), "credential": format!("secret-for-{p}")}
+            ])
+        );
+    }
+}
+
+#[test]
 fn unknown_fields_are_ignored() {
     let mut h = H::new();
     let c = h.conn();

@@ -52,7 +52,10 @@ pub use msg::{
 /// function needs (a clock for credential expiry, a secret) is the
 /// caller's; it must not block.
 #[derive(Clone)]
-pub struct IceServerProvider(Arc<dyn Fn(&str) -> Vec<IceServer> + Send + Sync>);
+pub struct IceServerProvider(Arc<IceServerFn>);
+
+/// The function behind an [`IceServerProvider`].
+type IceServerFn = dyn Fn(&str) -> Vec<IceServer> + Send + Sync;
 
 impl IceServerProvider {
     /// A provider from a function of the participant id.

@@ -10,6 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 /// integrity and fingerprint checks.
 pub fn stun_parse(data: &[u8]) {
     let _ = looks_like_stun(data);
+    crate::message::check_against_reference(data);
     let Ok(msg) = Message::parse(data) else {
         return;
     };

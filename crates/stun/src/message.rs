@@ -28,8 +28,6 @@ pub fn looks_like_stun(b: &[u8]) -> bool {
 /// One attribute as it stands on the wire, before decoding.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RawAttr<'a> {
-    /// Offset of the attribute header in the message.
-    pub offset: usize,
     pub typ: AttrType,
     pub value: &'a [u8],
     /// Whether a receiver processes it: false for attributes that follow
@@ -98,32 +96,39 @@ impl<'a> Walk<'a> {
             self.ordering_rule(typ)
         };
         Ok(RawAttr {
-            offset,
             typ,
             value,
             visible,
         })
     }
 
-    /// §14.5–§14.7: what follows the integrity attributes and FINGERPRINT.
     fn ordering_rule(&mut self, typ: AttrType) -> bool {
-        match typ {
-            AttrType::FINGERPRINT => {
-                self.phase = 3;
-                true
-            }
-            AttrType::MESSAGE_INTEGRITY_SHA256 => {
-                let v = self.phase < 2;
-                self.phase = 2;
-                v
-            }
-            AttrType::MESSAGE_INTEGRITY => {
-                let v = self.phase == 0;
-                self.phase = self.phase.max(1);
-                v
-            }
-            _ => self.phase == 0,
+        ordering_rule(&mut self.phase, typ)
+    }
+}
+
+/// §14.5–§14.7: what follows the integrity attributes and FINGERPRINT.
+/// `phase` is 0 before MESSAGE-INTEGRITY, 1 after it, 2 after
+/// MESSAGE-INTEGRITY-SHA256, 3 after FINGERPRINT; returns whether a
+/// receiver processes an attribute of type `typ` seen now.
+#[inline]
+fn ordering_rule(phase: &mut u8, typ: AttrType) -> bool {
+    match typ {
+        AttrType::FINGERPRINT => {
+            *phase = 3;
+            true
         }
+        AttrType::MESSAGE_INTEGRITY_SHA256 => {
+            let v = *phase < 2;
+            *phase = 2;
+            v
+        }
+        AttrType::MESSAGE_INTEGRITY => {
+            let v = *phase == 0;
+            *phase = (*phase).max(1);
+            v
+        }
+        _ => *phase == 0,
     }
 }
 
@@ -194,54 +199,94 @@ pub(crate) const fn fixed_len_of(t: AttrType) -> Option<usize> {
     })
 }
 
-// Every known type is in 0x0000..=0x00FF or 0x8000..=0x80FF, so one
-// 512-entry table answers "which slot, and is it fixed-size" in two loads.
-const fn table_index(t: AttrType) -> Option<usize> {
-    if t.0 & 0x7F00 != 0 {
-        None
-    } else {
-        Some(((t.0 >> 7) & 0x100) as usize | (t.0 & 0xFF) as usize)
-    }
+// Every known type is in 0x0000..=0x00FF or 0x8000..=0x80FF; rotating the
+// type left by one maps those ranges one-to-one onto 0..512 (the
+// comprehension-optional ones to odd indexes), so one 512-entry table,
+// which also holds the type to tell collisions apart, answers "which slot,
+// is it fixed-size, does it take part in the ordering rules" in one load.
+#[inline(always)]
+const fn table_index(t: AttrType) -> usize {
+    (t.0.rotate_left(1) & 0x1FF) as usize
 }
 
-/// Per table index: slot + 1 (0 for unknown types) and the fixed value
-/// length (0xFF where the size alone does not decide validity).
-const TABLE: [(u8, u8); 512] = {
-    let mut t = [(0u8, 0xFFu8); 512];
+/// What `parse` needs to know about one attribute type.
+#[derive(Clone, Copy)]
+struct Entry {
+    /// The type in the high 16 bits; in the low 16 the value length that
+    /// makes an attribute of this type valid by size alone, or `NOT_FIXED`
+    /// (variable size). So an attribute header (type and length, as one
+    /// big-endian u32) equals `key` exactly when it is a known fixed-size
+    /// attribute of the right size: `parse`'s fast path. No attribute that
+    /// fits in a message is `NOT_FIXED` bytes long, and no type is 0xFFFF.
+    key: u32,
+    /// The slot; `NO_SLOT` where no known type has this index.
+    slot: u8,
+    /// Non-zero for MESSAGE-INTEGRITY, -SHA256 and FINGERPRINT, which the
+    /// ordering rules of §14.5–§14.7 concern.
+    ordered: u8,
+}
+
+const NO_SLOT: u8 = u8::MAX;
+const NOT_FIXED: u32 = u16::MAX as u32;
+/// Or-ed into each attribute header once MESSAGE-INTEGRITY(-SHA256) was
+/// seen, so that no header equals a `key` (no known type has any of the bits
+/// 0x7F00 set) and everything takes `parse`'s slow path.
+const AFTER_INTEGRITY: u32 = 0x7F00_0000;
+const UNKNOWN_ENTRY: Entry = Entry {
+    key: u32::MAX,
+    slot: NO_SLOT,
+    ordered: 0,
+};
+const SLOT_COUNT: usize = SLOTS.len();
+
+const TABLE: [Entry; 512] = {
+    let mut t = [UNKNOWN_ENTRY; 512];
     let mut i = 0;
     while i < SLOTS.len() {
         let at = SLOTS[i];
-        if let Some(idx) = table_index(at) {
-            t[idx].0 = i as u8 + 1;
-            if let Some(n) = fixed_len_of(at) {
-                t[idx].1 = n as u8;
-            }
-        }
+        assert!(at.0 & 0x7F00 == 0 && at.0 != 0xFFFF);
+        let idx = table_index(at);
+        assert!(t[idx].slot == NO_SLOT, "two known types share an index");
+        let fixed = match fixed_len_of(at) {
+            Some(n) => n as u32,
+            None => NOT_FIXED,
+        };
+        t[idx] = Entry {
+            key: (at.0 as u32) << 16 | fixed,
+            slot: i as u8,
+            ordered: matches!(
+                at,
+                AttrType::FINGERPRINT
+                    | AttrType::MESSAGE_INTEGRITY_SHA256
+                    | AttrType::MESSAGE_INTEGRITY
+            ) as u8,
+        };
         i += 1;
     }
     t
 };
 
+/// The table entry for `t`, if `t` is known.
 #[inline(always)]
-fn lookup(t: AttrType) -> (Option<usize>, Option<usize>) {
-    match table_index(t) {
-        Some(i) => {
-            let (slot, fixed) = TABLE[i];
-            (
-                (slot as usize).checked_sub(1),
-                if fixed == 0xFF {
-                    None
-                } else {
-                    Some(fixed as usize)
-                },
-            )
-        }
-        None => (None, None),
-    }
+fn entry(t: AttrType) -> Option<Entry> {
+    let e = TABLE[table_index(t)];
+    ((e.key >> 16) as u16 == t.0 && e.slot != NO_SLOT).then_some(e)
 }
 
 fn slot(t: AttrType) -> Option<usize> {
-    lookup(t).0
+    entry(t).map(|e| usize::from(e.slot))
+}
+
+/// The slot of a known type, at compile time.
+const fn slot_of(t: AttrType) -> usize {
+    let mut i = 0;
+    while i < SLOTS.len() {
+        if SLOTS[i].0 == t.0 {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("not a slot type")
 }
 
 /// A validated STUN message borrowing the datagram it was parsed from.
@@ -251,15 +296,16 @@ fn slot(t: AttrType) -> Option<usize> {
 #[derive(Debug, Clone)]
 pub struct Message<'a> {
     bytes: &'a [u8],
-    typ: MessageType,
-    tid: TransactionId,
-    /// Offset of the first visible occurrence of each known attribute's
-    /// header, minus `HEADER_LEN - 1`; 0 means absent.
-    slots: [u16; SLOTS.len()],
-    unknown: [u16; MAX_UNKNOWN_REPORTED],
-    unknown_count: u16,
     /// USERNAME, validated once: ICE reads it on every connectivity check.
     username: Option<&'a str>,
+    typ: MessageType,
+    tid: TransactionId,
+    /// Offset of the value of the first visible occurrence of each known
+    /// attribute, minus `HEADER_LEN`; 0 means absent. A fixed-size
+    /// attribute's value is exactly its fixed size (parse checked it).
+    slots: [u16; SLOT_COUNT],
+    unknown: [u16; MAX_UNKNOWN_REPORTED],
+    unknown_count: u16,
 }
 
 impl<'a> Message<'a> {
@@ -281,67 +327,123 @@ impl<'a> Message<'a> {
         if len % 4 != 0 {
             return Err(Error::invalid("message length is not a multiple of 4"));
         }
-        if len != bytes.len() - HEADER_LEN {
+        let end = bytes.len();
+        if len != end - HEADER_LEN {
             return Err(Error::invalid("message length does not match the datagram"));
         }
         let mut tid = [0u8; 12];
         tid.copy_from_slice(&head[8..20]);
-        let tid = TransactionId(tid);
-
         let mut msg = Message {
             bytes,
+            username: None,
             typ,
-            tid,
-            slots: [0; SLOTS.len()],
+            tid: TransactionId(tid),
+            slots: [0; SLOT_COUNT],
             unknown: [0; MAX_UNKNOWN_REPORTED],
             unknown_count: 0,
-            username: None,
         };
-        let mut walk = Walk::new(bytes);
-        while walk.pos < bytes.len() {
-            let raw = walk.step()?;
-            if !raw.visible {
-                continue;
+        // The same framing and ordering rules as `Walk`, unrolled for
+        // speed. `phase` as in `Walk`; `after` is `AFTER_INTEGRITY` once it
+        // is not 0.
+        let mut phase = 0u8;
+        let mut after = 0u32;
+        let mut pos = HEADER_LEN;
+        while let Some(h) = bytes
+            .get(pos..pos + 4)
+            .and_then(|h| <[u8; 4]>::try_from(h).ok())
+        {
+            let header = u32::from_be_bytes(h);
+            let t = AttrType((header >> 16) as u16);
+            let vlen = (header & 0xFFFF) as usize;
+            let start = pos + 4;
+            let next = start + pad4(vlen);
+            if next > end {
+                return Err(Error::invalid(if start + vlen > end {
+                    "attribute runs past the end of the message"
+                } else {
+                    "attribute padding runs past the end of the message"
+                }));
             }
-            match lookup(raw.typ) {
-                (Some(i), fixed) => {
-                    // Validate the value now so accessors cannot fail later.
-                    // Fixed-size attributes need only a length check (the
-                    // test `fixed_size_check_agrees_with_decode` holds this
-                    // shortcut to the full decode).
-                    if raw.typ == AttrType::USERNAME {
-                        let u = crate::attr::username(raw.value)?;
-                        msg.username = msg.username.or(Some(u));
-                    } else if fixed != Some(raw.value.len()) {
-                        Attribute::decode(raw.typ, raw.value, &tid)?;
-                    }
-                    if msg.slots[i] == 0 {
-                        // offset >= 20 and < 65556, so this fits in u16.
-                        msg.slots[i] = (raw.offset - (HEADER_LEN - 1)) as u16;
+            pos = next;
+            let e = TABLE[table_index(t)];
+            // start >= 24 and <= 65552, so this fits in u16 and is not 0.
+            let at = (start - HEADER_LEN) as u16;
+            if header | after == e.key {
+                // Before any integrity attribute, a known fixed-size
+                // attribute of the right size: valid (the test
+                // `fixed_size_check_agrees_with_decode` holds this shortcut
+                // to the full decode).
+                if let Some(s) = msg.slots.get_mut(usize::from(e.slot)) {
+                    if *s == 0 {
+                        *s = at;
                     }
                 }
-                (None, _) if raw.typ.is_comprehension_required() => {
-                    let n = usize::from(msg.unknown_count);
-                    if n < MAX_UNKNOWN_REPORTED {
-                        msg.unknown[n] = raw.typ.0;
+                if e.ordered != 0 {
+                    // MESSAGE-INTEGRITY or FINGERPRINT in phase 0.
+                    if t == AttrType::FINGERPRINT && next != end {
+                        return Err(Error::invalid("attribute after FINGERPRINT"));
+                    }
+                    ordering_rule(&mut phase, t);
+                    after = AFTER_INTEGRITY;
+                }
+                continue;
+            }
+            let known = (e.key >> 16) as u16 == t.0 && e.slot != NO_SLOT;
+            if phase != 0 || (known && e.ordered != 0) {
+                let visible = ordering_rule(&mut phase, t);
+                if phase == 3 && next != end {
+                    return Err(Error::invalid("attribute after FINGERPRINT"));
+                }
+                if phase != 0 {
+                    after = AFTER_INTEGRITY;
+                }
+                if !visible {
+                    continue;
+                }
+            }
+            if !known {
+                if t.is_comprehension_required() {
+                    if let Some(u) = msg.unknown.get_mut(usize::from(msg.unknown_count)) {
+                        *u = t.0;
                     }
                     msg.unknown_count = msg.unknown_count.saturating_add(1);
                 }
-                (None, _) => {}
+                continue;
             }
+            let Some(value) = bytes.get(start..start + vlen) else {
+                return Err(Error::invalid("attribute runs past the end of the message"));
+            };
+            // Validate the value now so accessors cannot fail later.
+            if t == AttrType::USERNAME {
+                let u = crate::attr::username(value)?;
+                msg.username = msg.username.or(Some(u));
+            } else if fixed_len_of(t) != Some(vlen) {
+                Attribute::decode(t, value, &msg.tid)?;
+            }
+            if let Some(s) = msg.slots.get_mut(usize::from(e.slot)) {
+                if *s == 0 {
+                    *s = at;
+                }
+            }
+        }
+        if pos != end {
+            return Err(Error::invalid("attribute header truncated"));
         }
         Ok(msg)
     }
 
     /// The whole message as received.
+    #[inline]
     pub fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
     /// Method and class.
+    #[inline]
     pub fn message_type(&self) -> MessageType {
         self.typ
     }
     /// The transaction id.
+    #[inline]
     pub fn transaction_id(&self) -> TransactionId {
         self.tid
     }
@@ -373,18 +475,42 @@ impl<'a> Message<'a> {
         &self.unknown[..n]
     }
 
-    fn raw(&self, t: AttrType) -> Option<(usize, &'a [u8])> {
-        let i = slot(t)?;
-        let s = usize::from(self.slots[i]);
+    /// The header offset and value of the first visible occurrence of the
+    /// attribute in slot `i`.
+    #[inline]
+    fn raw_at(&self, i: usize) -> Option<(usize, &'a [u8])> {
+        let s = usize::from(*self.slots.get(i)?);
         if s == 0 {
             return None;
         }
-        let off = s + HEADER_LEN - 1;
+        let start = s + HEADER_LEN;
         let len = usize::from(u16::from_be_bytes([
-            *self.bytes.get(off + 2)?,
-            *self.bytes.get(off + 3)?,
+            *self.bytes.get(start - 2)?,
+            *self.bytes.get(start - 1)?,
         ]));
-        Some((off, self.bytes.get(off + 4..off + 4 + len)?))
+        Some((start - 4, self.bytes.get(start..start + len)?))
+    }
+
+    fn raw(&self, t: AttrType) -> Option<(usize, &'a [u8])> {
+        self.raw_at(slot(t)?)
+    }
+
+    /// The value of the fixed-size attribute in slot `i` (whose length
+    /// parse checked).
+    #[inline(always)]
+    fn fixed<const N: usize>(&self, i: usize) -> Option<&'a [u8; N]> {
+        let s = usize::from(*self.slots.get(i)?);
+        if s == 0 {
+            return None;
+        }
+        let start = s + HEADER_LEN;
+        self.bytes.get(start..start + N)?.try_into().ok()
+    }
+
+    /// Whether the attribute in slot `i` is present and visible.
+    #[inline(always)]
+    fn present(&self, i: usize) -> bool {
+        self.slots.get(i).is_some_and(|s| *s != 0)
     }
 
     /// The first visible occurrence of a known attribute type, decoded.
@@ -465,6 +591,7 @@ macro_rules! text_accessors {
 
 impl<'a> Message<'a> {
     /// USERNAME (§14.3).
+    #[inline]
     pub fn username(&self) -> Option<&'a str> {
         self.username
     }
@@ -482,13 +609,15 @@ text_accessors! {
 }
 
 macro_rules! fixed_accessors {
-    ($($(#[$doc:meta])* $fn:ident -> $ty:ty = $attr:ident, $conv:expr;)*) => {
+    ($($(#[$doc:meta])* $fn:ident -> $ty:ty = $attr:ident[$n:literal], $conv:expr;)*) => {
         impl<'a> Message<'a> {
             $(
                 $(#[$doc])*
+                #[inline]
                 pub fn $fn(&self) -> Option<$ty> {
-                    let v = self.raw(AttrType::$attr)?.1;
-                    v.try_into().ok().map($conv)
+                    const SLOT: usize = slot_of(AttrType::$attr);
+                    const _: () = assert!(matches!(fixed_len_of(AttrType::$attr), Some($n)));
+                    self.fixed::<$n>(SLOT).map($conv)
                 }
             )*
         }
@@ -497,33 +626,35 @@ macro_rules! fixed_accessors {
 
 fixed_accessors! {
     /// The MESSAGE-INTEGRITY value (§14.5); see [`Message::verify_integrity`].
-    message_integrity -> &'a [u8; 20] = MESSAGE_INTEGRITY, |v: &'a [u8; 20]| v;
+    message_integrity -> &'a [u8; 20] = MESSAGE_INTEGRITY[20], |v: &'a [u8; 20]| v;
     /// The FINGERPRINT value (§14.7); see [`Message::verify_fingerprint`].
-    fingerprint -> u32 = FINGERPRINT, |v: [u8; 4]| u32::from_be_bytes(v);
+    fingerprint -> u32 = FINGERPRINT[4], |v: &[u8; 4]| u32::from_be_bytes(*v);
     /// USERHASH (§14.4).
-    userhash -> &'a [u8; 32] = USERHASH, |v: &'a [u8; 32]| v;
+    userhash -> &'a [u8; 32] = USERHASH[32], |v: &'a [u8; 32]| v;
     /// PRIORITY (RFC 8445 §7.1.1).
-    priority -> u32 = PRIORITY, |v: [u8; 4]| u32::from_be_bytes(v);
+    priority -> u32 = PRIORITY[4], |v: &[u8; 4]| u32::from_be_bytes(*v);
     /// ICE-CONTROLLED tie-breaker (RFC 8445 §7.1.3).
-    ice_controlled -> u64 = ICE_CONTROLLED, |v: [u8; 8]| u64::from_be_bytes(v);
+    ice_controlled -> u64 = ICE_CONTROLLED[8], |v: &[u8; 8]| u64::from_be_bytes(*v);
     /// ICE-CONTROLLING tie-breaker (RFC 8445 §7.1.3).
-    ice_controlling -> u64 = ICE_CONTROLLING, |v: [u8; 8]| u64::from_be_bytes(v);
+    ice_controlling -> u64 = ICE_CONTROLLING[8], |v: &[u8; 8]| u64::from_be_bytes(*v);
     /// CHANNEL-NUMBER (RFC 8656 §18.1).
-    channel_number -> u16 = CHANNEL_NUMBER, |v: [u8; 4]| u16::from_be_bytes([v[0], v[1]]);
+    channel_number -> u16 = CHANNEL_NUMBER[4], |v: &[u8; 4]| u16::from_be_bytes([v[0], v[1]]);
     /// LIFETIME in seconds (RFC 8656 §18.2).
-    lifetime -> u32 = LIFETIME, |v: [u8; 4]| u32::from_be_bytes(v);
+    lifetime -> u32 = LIFETIME[4], |v: &[u8; 4]| u32::from_be_bytes(*v);
     /// RESERVATION-TOKEN (RFC 8656 §18.10).
-    reservation_token -> &'a [u8; 8] = RESERVATION_TOKEN, |v: &'a [u8; 8]| v;
+    reservation_token -> &'a [u8; 8] = RESERVATION_TOKEN[8], |v: &'a [u8; 8]| v;
 }
 
 impl Message<'_> {
     /// USE-CANDIDATE present (RFC 8445 §7.1.2).
+    #[inline]
     pub fn use_candidate(&self) -> bool {
-        self.has(AttrType::USE_CANDIDATE)
+        self.present(const { slot_of(AttrType::USE_CANDIDATE) })
     }
     /// DONT-FRAGMENT present (RFC 8656 §18.9).
+    #[inline]
     pub fn dont_fragment(&self) -> bool {
-        self.has(AttrType::DONT_FRAGMENT)
+        self.present(const { slot_of(AttrType::DONT_FRAGMENT) })
     }
 
     /// The header with its length field replaced by `len`.
@@ -580,6 +711,101 @@ impl Message<'_> {
     }
 }
 
+/// Checks `Message::parse` against a plain reference built on `Walk` and
+/// `Attribute::decode`: the same messages are accepted, and every accessor
+/// answers as the first visible occurrence of its attribute decodes. The fuzz
+/// target and the tests run this.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn check_against_reference(bytes: &[u8]) {
+    let parsed = Message::parse(bytes);
+    let mut first: Vec<Option<Attribute<'_>>> = vec![None; SLOTS.len()];
+    let mut unknown = Vec::new();
+    let reference_ok = looks_like_stun(bytes) && {
+        let tid = TransactionId(bytes[8..20].try_into().expect("12 bytes"));
+        Walk::new(bytes).all(|raw| {
+            let Ok(raw) = raw else { return false };
+            if !raw.visible {
+                return true;
+            }
+            match slot(raw.typ) {
+                Some(i) => match Attribute::decode(raw.typ, raw.value, &tid) {
+                    Ok(a) => {
+                        first[i] = first[i].take().or(Some(a));
+                        true
+                    }
+                    Err(_) => false,
+                },
+                None => {
+                    if raw.typ.is_comprehension_required() {
+                        unknown.push(raw.typ.0);
+                    }
+                    true
+                }
+            }
+        })
+    };
+    let msg = match parsed {
+        Ok(m) => m,
+        Err(_) => {
+            assert!(!reference_ok, "parse rejects what the reference accepts");
+            return;
+        }
+    };
+    assert!(reference_ok, "parse accepts what the reference rejects");
+    let n = unknown.len().min(MAX_UNKNOWN_REPORTED);
+    assert_eq!(msg.unknown_comprehension_required(), &unknown[..n]);
+    for (i, t) in SLOTS.iter().enumerate() {
+        let want = format!("{:?}", first[i]);
+        assert_eq!(format!("{:?}", msg.get(*t)), want, "{t:?} {bytes:02x?}");
+        assert_eq!(msg.has(*t), first[i].is_some(), "{t:?}");
+    }
+    let f = |t: AttrType| first[slot(t).expect("slot")];
+    assert_eq!(
+        msg.username(),
+        f(AttrType::USERNAME).map(|a| match a {
+            Attribute::Username(u) => u,
+            _ => unreachable!(),
+        })
+    );
+    macro_rules! same {
+        ($($acc:ident = $attr:ident => $v:ident;)*) => {$(
+            assert_eq!(
+                msg.$acc(),
+                f(AttrType::$attr).map(|a| match a {
+                    Attribute::$v(x) => x,
+                    _ => unreachable!(),
+                }),
+                stringify!($acc)
+            );
+        )*};
+    }
+    same! {
+        priority = PRIORITY => Priority;
+        ice_controlling = ICE_CONTROLLING => IceControlling;
+        ice_controlled = ICE_CONTROLLED => IceControlled;
+        fingerprint = FINGERPRINT => Fingerprint;
+        lifetime = LIFETIME => Lifetime;
+        channel_number = CHANNEL_NUMBER => ChannelNumber;
+        realm = REALM => Realm;
+        nonce = NONCE => Nonce;
+        software = SOFTWARE => Software;
+    }
+    assert_eq!(
+        msg.message_integrity().map(|v| &v[..]),
+        f(AttrType::MESSAGE_INTEGRITY).map(|a| match a {
+            Attribute::MessageIntegrity(x) => &x[..],
+            _ => unreachable!(),
+        })
+    );
+    assert_eq!(msg.use_candidate(), f(AttrType::USE_CANDIDATE).is_some());
+    assert_eq!(msg.dont_fragment(), f(AttrType::DONT_FRAGMENT).is_some());
+    assert_eq!(msg.userhash().is_some(), f(AttrType::USERHASH).is_some());
+    assert_eq!(
+        msg.reservation_token().is_some(),
+        f(AttrType::RESERVATION_TOKEN).is_some()
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -598,6 +824,90 @@ mod tests {
                     let ok = Attribute::decode(t, fill, &tid).is_ok();
                     assert_eq!(ok, len == n, "{t:?} with {len} bytes");
                 }
+            }
+        }
+    }
+
+    /// A message from `(type, value)` pairs with a right header.
+    fn message(attrs: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut v = vec![0x00, 0x01, 0, 0, 0x21, 0x12, 0xA4, 0x42];
+        v.extend_from_slice(b"abcdefghijkl");
+        for (t, val) in attrs {
+            v.extend_from_slice(&t.to_be_bytes());
+            v.extend_from_slice(&(val.len() as u16).to_be_bytes());
+            v.extend_from_slice(val);
+            v.resize(pad4(v.len()), b' ');
+        }
+        let len = (v.len() - HEADER_LEN) as u16;
+        v[2..4].copy_from_slice(&len.to_be_bytes());
+        v
+    }
+
+    #[test]
+    fn parse_agrees_with_the_reference_walk() {
+        let mi = [7u8; 20];
+        let seeds = [
+            message(&[
+                (0x0006, b"f7Sx:Hb3c"),
+                (0x0024, &[1, 2, 3, 4]),
+                (0x802A, &[1, 2, 3, 4, 5, 6, 7, 8]),
+                (0x0025, &[]),
+                (0x0008, &mi),
+                (0x8028, &[9, 9, 9, 9]),
+            ]),
+            // Duplicates, unknowns of both kinds, attributes after
+            // MESSAGE-INTEGRITY and -SHA256, a bad value after MI.
+            message(&[
+                (0x0024, &[1, 2, 3, 4]),
+                (0x0024, &[5, 6, 7, 8]),
+                (0x0006, b"a"),
+                (0x0006, b"b"),
+                (0x7F01, b"x"),
+                (0x0042, b""),
+                (0xC001, b"yy"),
+                (0x0020, &[0, 1, 0x12, 0x34, 1, 2, 3, 4]),
+                (0x0008, &mi),
+                (0x0024, &[1, 2, 3]),
+                (0x001C, &[3; 32]),
+                (0x0008, &mi),
+                (0x0006, b"late"),
+                (0x8028, &[1, 2, 3, 4]),
+            ]),
+            message(&[
+                (0x0009, &[0, 0, 4, 20, b'n', b'o']),
+                (0x0014, b"realm"),
+                (0x0015, b"nonce"),
+                (0x8022, b"sw"),
+                (0x000C, &[0x40, 0, 0, 0]),
+                (0x000D, &[0, 0, 2, 88]),
+                (0x0018, &[0x80]),
+                (0x001A, &[]),
+                (0x0019, &[17, 0, 0, 0]),
+                (0x0022, &[1; 8]),
+                (0x801E, &[2; 32]),
+                (0x8029, &[1; 8]),
+                (0x001C, &[3; 16]),
+                (0x8028, &[1, 2, 3, 4]),
+            ]),
+        ];
+        for seed in &seeds {
+            check_against_reference(seed);
+            for i in 0..seed.len() {
+                for x in [0x00, 0x01, 0x04, 0x08, 0x14, 0x20, 0x24, 0x28, 0x80, 0xFF] {
+                    let mut m = seed.clone();
+                    m[i] = x;
+                    check_against_reference(&m);
+                    m[i] ^= seed[i];
+                    check_against_reference(&m);
+                }
+            }
+            for n in 0..seed.len() {
+                let mut m = seed[..n].to_vec();
+                if n >= HEADER_LEN {
+                    let len = (n - HEADER_LEN) as u16;
+                    m[2..4].copy_from_slice(&len.to_be_bytes());
+                }
+                check_against_reference(&m);
             }
         }
     }

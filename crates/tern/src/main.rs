@@ -38,7 +38,9 @@ enum Command {
     /// page, and media forwarding on one UDP port.
     Serve {
         /// TOML config file (keys: listen, media_address, media_port,
-        /// media_bind, announce_ip,
+        /// media_bind, announce_ip, turn, turn_listen, turn_realm,
+        /// turn_secret, turn_min_port, turn_max_port, turn_allow_peers,
+        /// turn_credential_ttl_secs,
         /// max_participants, max_rooms, max_connections, log_level, tls_cert,
         /// tls_key, ws_ping_secs, consent_timeout_secs); flags override it.
         #[arg(long)]
@@ -77,6 +79,29 @@ enum Command {
         /// PEM private key for --tls-cert.
         #[arg(long)]
         tls_key: Option<PathBuf>,
+        /// Run a TURN server (RFC 8656, UDP) beside the SFU and announce it
+        /// to clients in `joined.iceServers` with time-limited credentials.
+        #[arg(long)]
+        turn: bool,
+        /// TURN listen address [default: the media bind IP, port 3478].
+        #[arg(long)]
+        turn_listen: Option<SocketAddr>,
+        /// TURN REALM [default: tern].
+        #[arg(long)]
+        turn_realm: Option<String>,
+        /// TURN shared secret [default: generated at startup].
+        #[arg(long)]
+        turn_secret: Option<String>,
+        /// Lowest TURN relay port [default: 49152].
+        #[arg(long)]
+        turn_min_port: Option<u16>,
+        /// Highest TURN relay port [default: 65535].
+        #[arg(long)]
+        turn_max_port: Option<u16>,
+        /// Let TURN also relay to this peer block (IP or IP/PREFIX;
+        /// repeatable); the SFU's media address is always allowed.
+        #[arg(long = "turn-allow-peer")]
+        turn_allow_peers: Vec<String>,
     },
     /// Run a standalone TURN server (RFC 8656) on UDP.
     Turn(turn_cmd::TurnArgs),
@@ -110,6 +135,13 @@ fn main() -> ExitCode {
             log_level,
             tls_cert,
             tls_key,
+            turn,
+            turn_listen,
+            turn_realm,
+            turn_secret,
+            turn_min_port,
+            turn_max_port,
+            turn_allow_peers,
         } => {
             let flags = serve::FileConfig {
                 listen,
@@ -126,6 +158,14 @@ fn main() -> ExitCode {
                 log_level,
                 tls_cert,
                 tls_key,
+                turn: turn.then_some(true),
+                turn_listen,
+                turn_realm,
+                turn_secret,
+                turn_min_port,
+                turn_max_port,
+                turn_allow_peers: (!turn_allow_peers.is_empty()).then_some(turn_allow_peers),
+                turn_credential_ttl_secs: None,
             };
             config
                 .as_deref()

@@ -76,6 +76,24 @@ pub struct FileConfig {
     /// Loss emulation for tests and experiments: drop every Nth RTP packet
     /// the media socket receives, before the SFU sees it (0: none).
     pub drop_rtp_every: Option<u32>,
+    /// Run a TURN server beside the SFU and announce it in `joined`.
+    pub turn: Option<bool>,
+    /// TURN UDP listen address [default: the media bind IP, port 3478].
+    pub turn_listen: Option<SocketAddr>,
+    /// TURN REALM [default: "tern"].
+    pub turn_realm: Option<String>,
+    /// Shared secret for the time-limited credentials [default: 32 random
+    /// bytes generated at startup].
+    pub turn_secret: Option<String>,
+    /// Lowest and highest relay port [default: 49152-65535].
+    pub turn_min_port: Option<u16>,
+    /// See `turn_min_port`.
+    pub turn_max_port: Option<u16>,
+    /// Peer blocks (CIDR) TURN may relay to beyond the SFU's own media
+    /// address, which is always allowed (repeatable on the command line).
+    pub turn_allow_peers: Option<Vec<String>>,
+    /// Lifetime of the credentials handed out in `joined` [default: 3600].
+    pub turn_credential_ttl_secs: Option<u64>,
 }
 
 impl FileConfig {
@@ -103,6 +121,16 @@ impl FileConfig {
             ws_ping_secs: over.ws_ping_secs.or(self.ws_ping_secs),
             consent_timeout_secs: over.consent_timeout_secs.or(self.consent_timeout_secs),
             drop_rtp_every: over.drop_rtp_every.or(self.drop_rtp_every),
+            turn: over.turn.or(self.turn),
+            turn_listen: over.turn_listen.or(self.turn_listen),
+            turn_realm: over.turn_realm.or(self.turn_realm),
+            turn_secret: over.turn_secret.or(self.turn_secret),
+            turn_min_port: over.turn_min_port.or(self.turn_min_port),
+            turn_max_port: over.turn_max_port.or(self.turn_max_port),
+            turn_allow_peers: over.turn_allow_peers.or(self.turn_allow_peers),
+            turn_credential_ttl_secs: over
+                .turn_credential_ttl_secs
+                .or(self.turn_credential_ttl_secs),
         }
     }
 }
@@ -128,7 +156,30 @@ pub struct ServeConfig {
     pub consent_timeout: Duration,
     /// Drop every Nth received RTP packet (0: none).
     pub drop_rtp_every: u32,
+    /// TURN beside the SFU, if enabled.
+    pub turn: Option<TurnSettings>,
 }
+
+/// `tern serve --turn`: tern-turn in the same process.
+#[derive(Debug, Clone)]
+pub struct TurnSettings {
+    /// UDP listen address.
+    pub listen: SocketAddr,
+    /// REALM.
+    pub realm: String,
+    /// Shared secret of the time-limited credentials.
+    pub secret: String,
+    /// Relay port range.
+    pub ports: (u16, u16),
+    /// Peer blocks allowed beyond the SFU's media address.
+    pub allow_peers: Vec<String>,
+    /// Credential lifetime.
+    pub credential_ttl: Duration,
+}
+
+/// Longest credential lifetime: tern-turn refuses credentials that expire
+/// later than its `max_credential_ttl` (24 h).
+const MAX_TURN_TTL_SECS: u64 = 24 * 3600;
 
 impl ServeConfig {
     /// Applies defaults to what the file and flags gave.
@@ -187,7 +238,53 @@ impl ServeConfig {
                 "announce address {announce_ip} and media bind address {media_bind} are of different address families"
             ));
         }
+        let turn = if f.turn.unwrap_or(false) {
+            let secret = match f.turn_secret {
+                Some(s) if s.is_empty() => return Err("the TURN secret is empty".into()),
+                Some(s) => s,
+                None => {
+                    let mut b = [0u8; 32];
+                    getrandom::fill(&mut b)
+                        .map_err(|e| format!("operating system random source: {e}"))?;
+                    b.iter().map(|x| format!("{x:02x}")).collect()
+                }
+            };
+            let ports = (
+                f.turn_min_port.unwrap_or(49152),
+                f.turn_max_port.unwrap_or(65535),
+            );
+            if ports.0 == 0 || ports.1 < ports.0 {
+                return Err(format!("TURN relay port range {}-{}", ports.0, ports.1));
+            }
+            let allow_peers = f.turn_allow_peers.unwrap_or_default();
+            for p in &allow_peers {
+                if tern_turn::IpRange::parse(p).is_none() {
+                    return Err(format!(
+                        "TURN allowed peer block {p:?} is not IP or IP/PREFIX"
+                    ));
+                }
+            }
+            let ttl = f.turn_credential_ttl_secs.unwrap_or(3600);
+            if ttl == 0 || ttl > MAX_TURN_TTL_SECS {
+                return Err(format!(
+                    "TURN credential lifetime {ttl} s: give 1 to {MAX_TURN_TTL_SECS}"
+                ));
+            }
+            Some(TurnSettings {
+                listen: f
+                    .turn_listen
+                    .unwrap_or(SocketAddr::new(media_bind.ip(), 3478)),
+                realm: f.turn_realm.unwrap_or_else(|| "tern".into()),
+                secret,
+                ports,
+                allow_peers,
+                credential_ttl: Duration::from_secs(ttl),
+            })
+        } else {
+            None
+        };
         Ok(ServeConfig {
+            turn,
             listen: f.listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
             media_bind,
             announce_ip,
@@ -805,6 +902,15 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
             "loss emulation: dropping received RTP packets"
         );
     }
+    let mut signal_config = cfg.signal.clone();
+    let turn = match &cfg.turn {
+        Some(t) => {
+            let (thread, provider) = start_turn(t, cfg.announce_ip, media_addr)?;
+            signal_config.ice_server_provider = Some(provider);
+            Some(thread)
+        }
+        None => None,
+    };
     let mut media_thread = MediaThread::spawn(
         socket,
         media_addr,
@@ -812,7 +918,7 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
         expired_tx,
         cfg.drop_rtp_every,
     )?;
-    let signaling = Signaling::new(cfg.signal.clone(), SfuPlane::new(sfu.clone()));
+    let signaling = Signaling::new(signal_config, SfuPlane::new(sfu.clone()));
     let (hub_tx, hub_rx) = mpsc::channel(1024);
     let hub = tokio::spawn(
         Hub {
@@ -878,9 +984,104 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
     tokio::time::sleep(Duration::from_millis(100)).await;
     hub.abort();
     // Stop the media thread off the runtime's worker (it joins a thread).
-    let _ = tokio::task::spawn_blocking(move || media_thread.stop()).await;
+    let _ = tokio::task::spawn_blocking(move || {
+        media_thread.stop();
+        if let Some(t) = turn {
+            t.stop();
+        }
+    })
+    .await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The TURN server thread of `tern serve --turn`.
+struct TurnThread {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    handle: std::thread::JoinHandle<()>,
+}
+
+impl TurnThread {
+    fn stop(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = self.handle.join();
+    }
+}
+
+/// Starts tern-turn beside the SFU (crates/tern/src/turn_cmd.rs's loop on
+/// a thread) and returns the provider of the `iceServers` every `joined`
+/// carries: `turn:ANNOUNCE_IP:PORT?transport=udp` with a time-limited
+/// credential (username `EXPIRY:PARTICIPANT`, credential
+/// base64(HMAC-SHA1(secret, username))). TURN refuses loopback and private
+/// peers by default; the SFU's own media address is allowed explicitly,
+/// and only it (plus what `turn_allow_peers` adds), so a relayed client can
+/// reach the SFU and nothing else.
+fn start_turn(
+    t: &TurnSettings,
+    announce_ip: IpAddr,
+    media_addr: SocketAddr,
+) -> Result<(TurnThread, tern_signal::IceServerProvider), String> {
+    let listener = std::net::UdpSocket::bind(t.listen)
+        .map_err(|e| format!("cannot bind TURN UDP {}: {e}", t.listen))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("TURN socket address: {e}"))?;
+    let relay_ip = if local.ip().is_unspecified() {
+        announce_ip
+    } else {
+        local.ip()
+    };
+    let host = if media_addr.is_ipv4() { 32 } else { 128 };
+    let mut allow_peers = vec![format!("{}/{host}", media_addr.ip())];
+    allow_peers.extend(t.allow_peers.iter().cloned());
+    let args = crate::turn_cmd::TurnArgs {
+        bind: local,
+        relay_ip: Some(relay_ip),
+        realm: t.realm.clone(),
+        users: Vec::new(),
+        static_auth_secret: Some(t.secret.clone()),
+        allow_peers,
+        allow_loopback_peers: false,
+        deny_peers: Vec::new(),
+        min_port: t.ports.0,
+        max_port: t.ports.1,
+        max_allocations: 1000,
+        user_quota: 10,
+        rfc5766_channel_numbers: false,
+        software: concat!("tern ", env!("CARGO_PKG_VERSION")).into(),
+    };
+    let server_config = crate::turn_cmd::config(&args, local).map_err(|e| format!("TURN: {e}"))?;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let handle = std::thread::Builder::new()
+        .name("tern-turn".into())
+        .spawn(move || {
+            if let Err(e) = crate::turn_cmd::serve_loop(listener, server_config, &flag) {
+                tracing::error!(error = %e, "TURN server stopped");
+            }
+        })
+        .map_err(|e| format!("TURN thread: {e}"))?;
+    let url = format!(
+        "turn:{}?transport=udp",
+        SocketAddr::new(announce_ip, local.port())
+    );
+    tracing::info!(turn = %local, %url, relay_ip = %relay_ip, allowed_peer = %media_addr.ip(),
+        "TURN server started beside the SFU");
+    let secret = t.secret.clone();
+    let ttl = t.credential_ttl;
+    let provider = tern_signal::IceServerProvider::new(move |participant| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let username = format!("{}:{participant}", (now + ttl).as_secs());
+        let credential = tern_turn::rest_password(secret.as_bytes(), &username);
+        vec![tern_signal::IceServer {
+            urls: vec![url.clone()],
+            username: Some(username),
+            credential: Some(credential),
+        }]
+    });
+    Ok((TurnThread { stop, handle }, provider))
 }
 
 fn spawn_connection(
@@ -978,5 +1179,68 @@ mod tests {
             };
             assert!(ServeConfig::resolve(f).is_err(), "{bind} {announce}");
         }
+    }
+
+    #[test]
+    fn turn_settings_default_and_a_secret_is_generated() {
+        let c = ServeConfig::resolve(FileConfig::default()).unwrap();
+        assert!(c.turn.is_none());
+        let f: FileConfig = toml::from_str("turn = true\n").unwrap();
+        let t = ServeConfig::resolve(f.clone()).unwrap().turn.unwrap();
+        assert_eq!(t.listen, SocketAddr::from(([127, 0, 0, 1], 3478)));
+        assert_eq!((t.realm.as_str(), t.ports), ("tern", (49152, 65535)));
+        assert_eq!(t.secret.len(), 64);
+        let again = ServeConfig::resolve(f).unwrap().turn.unwrap();
+        assert_ne!(t.secret, again.secret, "a fresh secret per start");
+        let f: FileConfig = toml::from_str(
+            "turn = true\nturn_secret = \"s3cret\"\nturn_min_port = 50000\nturn_max_port = 50010\nturn_allow_peers = [\"10.1.0.0/16\"]\n",
+        )
+        .unwrap();
+        let t = ServeConfig::resolve(f).unwrap().turn.unwrap();
+        assert_eq!((t.secret.as_str(), t.ports), ("s3cret", (50000, 50010)));
+        assert_eq!(t.allow_peers, vec!["10.1.0.0/16".to_string()]);
+        for bad in [
+            "turn = true\nturn_min_port = 60000\nturn_max_port = 50000\n",
+            "turn = true\nturn_allow_peers = [\"nope\"]\n",
+            "turn = true\nturn_secret = \"\"\n",
+            "turn = true\nturn_credential_ttl_secs = 100000\n",
+        ] {
+            let f: FileConfig = toml::from_str(bad).unwrap();
+            assert!(ServeConfig::resolve(f).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn turn_credentials_name_the_participant_and_verify_under_the_secret() {
+        let t = TurnSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            realm: "tern".into(),
+            secret: "s3cret".into(),
+            ports: (50000, 50100),
+            allow_peers: Vec::new(),
+            credential_ttl: Duration::from_secs(600),
+        };
+        let media = SocketAddr::from(([127, 0, 0, 1], 40000));
+        let (thread, provider) = start_turn(&t, IpAddr::from([127, 0, 0, 1]), media).unwrap();
+        let servers = provider.ice_servers("p7");
+        thread.stop();
+        assert_eq!(servers.len(), 1);
+        let s = &servers[0];
+        assert!(s.urls[0].starts_with("turn:127.0.0.1:") && s.urls[0].ends_with("?transport=udp"));
+        let user = s.username.as_deref().unwrap();
+        let (expiry, who) = tern_turn::split_rest_username(user).unwrap();
+        assert_eq!(who, "p7");
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(
+            (unix + 590..=unix + 610).contains(&expiry),
+            "{expiry} vs {unix}"
+        );
+        assert_eq!(
+            s.credential.as_deref(),
+            Some(tern_turn::rest_password(b"s3cret", user).as_str())
+        );
     }
 }

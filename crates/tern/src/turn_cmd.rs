@@ -7,6 +7,9 @@
 //! the socket its `source` names. Relay sockets are opened and closed when
 //! the server asks (`TurnEnv::open_relay`/`close_relay`); randomness comes
 //! from the operating system's CSPRNG (getrandom).
+//!
+//! [`serve_loop`] is that loop on a bound listener; `tern turn` runs it on
+//! the main thread, `tern serve --turn` on a thread beside the SFU.
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr, UdpSocket};
@@ -24,51 +27,51 @@ const RECV_BUF: usize = 65_536;
 pub struct TurnArgs {
     /// Local UDP address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:3478")]
-    bind: SocketAddr,
+    pub(crate) bind: SocketAddr,
     /// Address relay sockets are opened on and advertised (default: the
     /// --bind address).
     #[arg(long)]
-    relay_ip: Option<IpAddr>,
+    pub(crate) relay_ip: Option<IpAddr>,
     /// REALM for the long-term credential mechanism.
     #[arg(long, default_value = "tern")]
-    realm: String,
+    pub(crate) realm: String,
     /// A static user, `NAME:PASSWORD` (repeatable).
     #[arg(long = "user")]
-    users: Vec<String>,
+    pub(crate) users: Vec<String>,
     /// Shared secret for time-limited credentials (username
     /// `EXPIRY:USER`, password base64(HMAC-SHA1(secret, username))).
     #[arg(long)]
-    static_auth_secret: Option<String>,
+    pub(crate) static_auth_secret: Option<String>,
     /// Allow relaying to peers in this block even though it is refused by
     /// default (e.g. 127.0.0.0/8 for a loopback test; repeatable).
     #[arg(long = "allow-peer")]
-    allow_peers: Vec<String>,
+    pub(crate) allow_peers: Vec<String>,
     /// Shorthand for --allow-peer 127.0.0.0/8 --allow-peer ::1.
     #[arg(long)]
-    allow_loopback_peers: bool,
+    pub(crate) allow_loopback_peers: bool,
     /// Refuse peers in this block too (repeatable).
     #[arg(long = "deny-peer")]
-    deny_peers: Vec<String>,
+    pub(crate) deny_peers: Vec<String>,
     /// Lowest relay port.
     #[arg(long, default_value_t = 49152)]
-    min_port: u16,
+    pub(crate) min_port: u16,
     /// Highest relay port.
     #[arg(long, default_value_t = 65535)]
-    max_port: u16,
+    pub(crate) max_port: u16,
     /// Allocations in total.
     #[arg(long, default_value_t = 1000)]
-    max_allocations: usize,
+    pub(crate) max_allocations: usize,
     /// Allocations per user.
     #[arg(long, default_value_t = 10)]
-    user_quota: usize,
+    pub(crate) user_quota: usize,
     /// Also accept channel numbers 0x5000-0x7FFF (RFC 5766's range, which
     /// older clients such as coturn's turnutils_uclient pick); RFC 8656
     /// answers them 400.
     #[arg(long)]
-    rfc5766_channel_numbers: bool,
+    pub(crate) rfc5766_channel_numbers: bool,
     /// SOFTWARE attribute for responses (empty for none).
     #[arg(long, default_value = concat!("tern ", env!("CARGO_PKG_VERSION")))]
-    software: String,
+    pub(crate) software: String,
 }
 
 type Inbound = (SocketAddr, SocketAddr, Vec<u8>);
@@ -76,6 +79,13 @@ type Inbound = (SocketAddr, SocketAddr, Vec<u8>);
 struct Relay {
     socket: Arc<UdpSocket>,
     closed: Arc<AtomicBool>,
+}
+
+impl Drop for Relay {
+    /// Its reader thread ends within one read timeout.
+    fn drop(&mut self) {
+        self.closed.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The server's environment: OS randomness and real relay sockets.
@@ -109,9 +119,7 @@ impl TurnEnv for OsEnv {
         true
     }
     fn close_relay(&mut self, relay: SocketAddr) {
-        if let Some(r) = self.relays.remove(&relay) {
-            r.closed.store(true, Ordering::Relaxed);
-        }
+        self.relays.remove(&relay);
     }
 }
 
@@ -158,7 +166,8 @@ fn is_transient(e: &io::Error) -> bool {
     )
 }
 
-fn config(args: &TurnArgs, local: SocketAddr) -> io::Result<ServerConfig> {
+/// The server configuration `args` describe, for a listener bound to `local`.
+pub(crate) fn config(args: &TurnArgs, local: SocketAddr) -> io::Result<ServerConfig> {
     let bad =
         |what: &str, v: &str| io::Error::new(io::ErrorKind::InvalidInput, format!("{what}: {v:?}"));
     let relay_ip = args.relay_ip.unwrap_or(local.ip());
@@ -224,14 +233,30 @@ fn config(args: &TurnArgs, local: SocketAddr) -> io::Result<ServerConfig> {
 
 /// Runs the TURN server until the process is stopped.
 pub fn run(args: TurnArgs) -> io::Result<()> {
-    let listener = Arc::new(UdpSocket::bind(args.bind)?);
+    let listener = UdpSocket::bind(args.bind)?;
     let local = listener.local_addr()?;
     let cfg = config(&args, local)?;
+    // The first line names the bound address, so scripts and tests that
+    // asked for port 0 learn the real one.
+    println!("tern turn listening on udp {local}");
+    io::stdout().flush()?;
+    serve_loop(listener, cfg, &AtomicBool::new(false))
+}
+
+/// Runs tern-turn's server with `cfg` on `listener` until `stop` is set
+/// (noticed within a second) or a socket fails; relay sockets and reader
+/// threads end with it.
+pub fn serve_loop(listener: UdpSocket, cfg: ServerConfig, stop: &AtomicBool) -> io::Result<()> {
+    let local = listener.local_addr()?;
+    let listener = Relay {
+        socket: Arc::new(listener),
+        closed: Arc::new(AtomicBool::new(false)),
+    };
     let (tx, rx) = mpsc::sync_channel::<Inbound>(4096);
     spawn_reader(
-        listener.clone(),
+        listener.socket.clone(),
         local,
-        Arc::new(AtomicBool::new(false)),
+        listener.closed.clone(),
         tx.clone(),
     )?;
     let env = OsEnv {
@@ -243,12 +268,8 @@ pub fn run(args: TurnArgs) -> io::Result<()> {
         .map_err(io::Error::other)?
         .as_secs();
     let mut server = TurnServer::new(cfg, env, Instant::now(), unix);
-    // The first line names the bound address, so scripts and tests that
-    // asked for port 0 learn the real one.
-    println!("tern turn listening on udp {local}");
-    io::stdout().flush()?;
     let mut out = vec![0u8; RECV_BUF];
-    loop {
+    while !stop.load(Ordering::Relaxed) {
         let wait = server
             .poll_timeout()
             .map(|t| t.saturating_duration_since(Instant::now()))
@@ -267,7 +288,7 @@ pub fn run(args: TurnArgs) -> io::Result<()> {
         }
         while let Some(t) = server.poll_transmit(&mut out) {
             let socket = if t.source == local {
-                Some(listener.clone())
+                Some(listener.socket.clone())
             } else {
                 server.env().relays.get(&t.source).map(|r| r.socket.clone())
             };
@@ -280,4 +301,5 @@ pub fn run(args: TurnArgs) -> io::Result<()> {
             }
         }
     }
+    Ok(())
 }

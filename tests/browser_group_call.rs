@@ -522,6 +522,7 @@ fn publisher_loss_is_repaired_by_nack_and_rtx_with_chromium() {
 /// the wildcard 0.0.0.0 while the SDP host candidate announces 127.0.0.1.
 /// Datagrams reach the wildcard socket on 127.0.0.1 and the SFU takes them
 /// as arriving at the announced address: two browsers decode each other.
+/// Also checks the SFU's sender reports are dated by the wall clock.
 #[test]
 fn media_bound_to_the_wildcard_flows_to_the_announced_address() {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -562,6 +563,26 @@ fn media_bound_to_the_wildcard_flows_to_the_announced_address() {
              if (s.type === "remote-candidate") ip = s.address || s.ip; }); return ip; })()"#,
     );
     assert_eq!(remote, json!("127.0.0.1"));
+    // The SFU's sender reports carry wall-clock NTP time (the binary hands
+    // the SFU core its clock): Chromium's remote-outbound-rtp timestamps
+    // are within seconds of the page's own clock, not 2020.
+    let skew = r#"(async () => { let worst = null; (await subPc.getStats()).forEach(s => {
+        if (s.type === "remote-outbound-rtp" && s.remoteTimestamp) {
+          const d = Math.abs(Date.now() - s.remoteTimestamp);
+          worst = worst === null ? d : Math.max(worst, d); } }); return worst; })()"#;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let worst = a.eval(skew);
+        if worst.as_f64().is_some_and(|ms| ms < 10_000.0) {
+            eprintln!("SR NTP vs page clock: {worst} ms at most");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "SR times far from wall time: {worst} ms"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     eprintln!(
         "wildcard bind: both decode each other {:.1} s after start",
         started.elapsed().as_secs_f64()

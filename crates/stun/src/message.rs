@@ -230,7 +230,8 @@ const NO_SLOT: u8 = u8::MAX;
 const NOT_FIXED: u32 = u16::MAX as u32;
 /// Or-ed into each attribute header once MESSAGE-INTEGRITY(-SHA256) was
 /// seen, so that no header equals a `key` (no known type has any of the bits
-/// 0x7F00 set) and everything takes `parse`'s slow path.
+/// 0x7F00 set) and everything takes `parse`'s slow path. `parse` keeps
+/// `Walk`'s phase in the low byte beside it.
 const AFTER_INTEGRITY: u32 = 0x7F00_0000;
 const UNKNOWN_ENTRY: Entry = Entry {
     key: u32::MAX,
@@ -238,6 +239,10 @@ const UNKNOWN_ENTRY: Entry = Entry {
     ordered: 0,
 };
 const SLOT_COUNT: usize = SLOTS.len();
+/// A slot's value when its attribute is absent: as an offset it lies past
+/// the end of the largest message (`HEADER_LEN` + 65532 bytes).
+const ABSENT: u16 = u16::MAX;
+const _: () = assert!(ABSENT as usize + HEADER_LEN > HEADER_LEN + 0xFFFC);
 
 const TABLE: [Entry; 512] = {
     let mut t = [UNKNOWN_ENTRY; 512];
@@ -301,7 +306,7 @@ pub struct Message<'a> {
     typ: MessageType,
     tid: TransactionId,
     /// Offset of the value of the first visible occurrence of each known
-    /// attribute, minus `HEADER_LEN`; 0 means absent. A fixed-size
+    /// attribute, minus `HEADER_LEN`; `ABSENT` means absent. A fixed-size
     /// attribute's value is exactly its fixed size (parse checked it).
     slots: [u16; SLOT_COUNT],
     unknown: [u16; MAX_UNKNOWN_REPORTED],
@@ -338,14 +343,13 @@ impl<'a> Message<'a> {
             username: None,
             typ,
             tid: TransactionId(tid),
-            slots: [0; SLOT_COUNT],
+            slots: [ABSENT; SLOT_COUNT],
             unknown: [0; MAX_UNKNOWN_REPORTED],
             unknown_count: 0,
         };
         // The same framing and ordering rules as `Walk`, unrolled for
-        // speed. `phase` as in `Walk`; `after` is `AFTER_INTEGRITY` once it
-        // is not 0.
-        let mut phase = 0u8;
+        // speed. `after` is 0 in `Walk`'s phase 0, else `AFTER_INTEGRITY`
+        // plus the phase.
         let mut after = 0u32;
         let mut pos = HEADER_LEN;
         while let Some(h) = bytes
@@ -366,7 +370,8 @@ impl<'a> Message<'a> {
             }
             pos = next;
             let e = TABLE[table_index(t)];
-            // start >= 24 and <= 65552, so this fits in u16 and is not 0.
+            // start >= 24 and <= 65552, so this fits in u16 and is not
+            // `ABSENT`.
             let at = (start - HEADER_LEN) as u16;
             if header | after == e.key {
                 // Before any integrity attribute, a known fixed-size
@@ -374,7 +379,7 @@ impl<'a> Message<'a> {
                 // `fixed_size_check_agrees_with_decode` holds this shortcut
                 // to the full decode).
                 if let Some(s) = msg.slots.get_mut(usize::from(e.slot)) {
-                    if *s == 0 {
+                    if *s == ABSENT {
                         *s = at;
                     }
                 }
@@ -383,19 +388,34 @@ impl<'a> Message<'a> {
                     if t == AttrType::FINGERPRINT && next != end {
                         return Err(Error::invalid("attribute after FINGERPRINT"));
                     }
+                    let mut phase = 0;
                     ordering_rule(&mut phase, t);
-                    after = AFTER_INTEGRITY;
+                    after = AFTER_INTEGRITY | u32::from(phase);
+                }
+                continue;
+            }
+            if t == AttrType::USERNAME && after == 0 {
+                // The one variable-size attribute of every ICE check.
+                let Some(value) = bytes.get(start..start + vlen) else {
+                    return Err(Error::invalid("attribute runs past the end of the message"));
+                };
+                let u = crate::attr::username(value)?;
+                let s = &mut msg.slots[const { slot_of(AttrType::USERNAME) }];
+                if *s == ABSENT {
+                    *s = at;
+                    msg.username = Some(u);
                 }
                 continue;
             }
             let known = (e.key >> 16) as u16 == t.0 && e.slot != NO_SLOT;
-            if phase != 0 || (known && e.ordered != 0) {
+            if after != 0 || (known && e.ordered != 0) {
+                let mut phase = (after & 0xFF) as u8;
                 let visible = ordering_rule(&mut phase, t);
                 if phase == 3 && next != end {
                     return Err(Error::invalid("attribute after FINGERPRINT"));
                 }
                 if phase != 0 {
-                    after = AFTER_INTEGRITY;
+                    after = AFTER_INTEGRITY | u32::from(phase);
                 }
                 if !visible {
                     continue;
@@ -421,7 +441,7 @@ impl<'a> Message<'a> {
                 Attribute::decode(t, value, &msg.tid)?;
             }
             if let Some(s) = msg.slots.get_mut(usize::from(e.slot)) {
-                if *s == 0 {
+                if *s == ABSENT {
                     *s = at;
                 }
             }
@@ -479,11 +499,11 @@ impl<'a> Message<'a> {
     /// attribute in slot `i`.
     #[inline]
     fn raw_at(&self, i: usize) -> Option<(usize, &'a [u8])> {
-        let s = usize::from(*self.slots.get(i)?);
-        if s == 0 {
+        let s = *self.slots.get(i)?;
+        if s == ABSENT {
             return None;
         }
-        let start = s + HEADER_LEN;
+        let start = usize::from(s) + HEADER_LEN;
         let len = usize::from(u16::from_be_bytes([
             *self.bytes.get(start - 2)?,
             *self.bytes.get(start - 1)?,
@@ -499,18 +519,16 @@ impl<'a> Message<'a> {
     /// parse checked).
     #[inline(always)]
     fn fixed<const N: usize>(&self, i: usize) -> Option<&'a [u8; N]> {
-        let s = usize::from(*self.slots.get(i)?);
-        if s == 0 {
-            return None;
-        }
-        let start = s + HEADER_LEN;
+        // `ABSENT` points past the end of any message, so the bounds check
+        // answers absence too.
+        let start = usize::from(*self.slots.get(i)?) + HEADER_LEN;
         self.bytes.get(start..start + N)?.try_into().ok()
     }
 
     /// Whether the attribute in slot `i` is present and visible.
     #[inline(always)]
     fn present(&self, i: usize) -> bool {
-        self.slots.get(i).is_some_and(|s| *s != 0)
+        self.slots.get(i).is_some_and(|s| *s != ABSENT)
     }
 
     /// The first visible occurrence of a known attribute type, decoded.

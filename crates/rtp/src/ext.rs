@@ -160,61 +160,12 @@ pub(crate) fn next_elem(
     }
 }
 
-/// How many elements a checked [`crate::RtpPacket`] records the position
-/// of while validating (more than any WebRTC sender puts in one packet);
-/// a block with more elements is read by walking it again.
-pub(crate) const RECORDED: usize = 8;
-
-/// `ElemTable::len` when the elements were not recorded (more than
-/// [`RECORDED`] of them, or a value past offset 65535).
-const NOT_RECORDED: u8 = u8::MAX;
-
-/// One recorded element: id, value offset in the packet, value length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct ElemSlot {
-    pub id: u8,
-    pub len: u8,
-    pub start: u16,
-}
-
-/// The elements found by the validating pass, so that reading them is a
-/// table walk rather than a second parse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ElemTable {
-    slots: [ElemSlot; RECORDED],
-    len: u8,
-}
-
-impl ElemTable {
-    /// No elements (no block, or an opaque one).
-    pub(crate) const EMPTY: ElemTable = ElemTable {
-        slots: [ElemSlot {
-            id: 0,
-            len: 0,
-            start: 0,
-        }; RECORDED],
-        len: 0,
-    };
-
-    /// The recorded elements, or `None` when they were not recorded.
-    #[inline(always)]
-    pub(crate) fn get(&self) -> Option<&[ElemSlot]> {
-        self.slots.get(..usize::from(self.len))
-    }
-}
-
-/// Validates a block body (`data`, lying at offset `base` of its packet)
-/// and records its elements. One pass; accepts exactly what [`next_elem`]
-/// accepts.
+/// Validates a block body given its profile value. One pass; accepts
+/// exactly what [`next_elem`] accepts (the fuzz target `rtp_header_ext` and
+/// `validate_agrees_with_the_iterator` compare them).
 #[inline(always)]
-pub(crate) fn validate_and_record(
-    profile: u16,
-    data: &[u8],
-    base: usize,
-    table: &mut ElemTable,
-) -> Result<(), Error> {
+pub(crate) fn validate_profile(profile: u16, data: &[u8]) -> Result<(), Error> {
     let mut i = 0;
-    let mut n = 0usize;
     // The profile value tested directly (no `ExtensionForm` in between):
     // the same three cases as `ExtensionForm::from_profile`.
     if profile == ONE_BYTE_PROFILE {
@@ -231,16 +182,6 @@ pub(crate) fn validate_and_record(
                 return Err(bad("RTP extension: one-byte id 0 with non-zero length"));
             }
             let len = (b & 0x0f) + 1;
-            // Past `RECORDED` elements the slots wrap (the table is then
-            // marked not recorded), which keeps this store unconditional.
-            if let Some(slot) = table.slots.get_mut(n % RECORDED) {
-                *slot = ElemSlot {
-                    id: b >> 4,
-                    len,
-                    start: (base + i + 1) as u16,
-                };
-            }
-            n += 1;
             i += 1 + usize::from(len);
         }
     } else if profile & 0xfff0 == TWO_BYTE_PROFILE {
@@ -252,30 +193,14 @@ pub(crate) fn validate_and_record(
             let Some(&len) = data.get(i + 1) else {
                 return Err(bad("RTP extension: two-byte element header truncated"));
             };
-            if let Some(slot) = table.slots.get_mut(n % RECORDED) {
-                *slot = ElemSlot {
-                    id: b,
-                    len,
-                    start: (base + i + 2) as u16,
-                };
-            }
-            n += 1;
             i += 2 + usize::from(len);
         }
     } else {
-        table.len = 0;
         return Ok(());
     }
     if i > data.len() {
         return Err(bad("RTP extension: element overruns the extension block"));
     }
-    // Every recorded offset is below `base + data.len()`; they are exact
-    // when that fits 16 bits.
-    table.len = if n <= RECORDED && base + data.len() <= 0x1_0000 {
-        n as u8
-    } else {
-        NOT_RECORDED
-    };
     Ok(())
 }
 
@@ -283,8 +208,7 @@ pub(crate) fn validate_and_record(
 /// valid.
 #[inline]
 pub fn validate(form: ExtensionForm, data: &[u8]) -> Result<(), Error> {
-    let mut scratch = ElemTable::EMPTY;
-    validate_and_record(form.profile(), data, 0, &mut scratch)
+    validate_profile(form.profile(), data)
 }
 
 /// The reference walk, for checking [`validate`] against.
@@ -337,34 +261,13 @@ pub struct ExtensionIter<'a> {
     form: ExtensionForm,
     data: &'a [u8],
     pos: usize,
-    /// Elements recorded by validation, read before (instead of) walking
-    /// `data`; their offsets index `data`.
-    table: &'a [ElemSlot],
 }
 
 impl<'a> ExtensionIter<'a> {
     /// Iterates over `data`, a block body in form `form`. Call [`validate`]
     /// first if the block has not been checked.
     pub fn new(form: ExtensionForm, data: &'a [u8]) -> Self {
-        ExtensionIter {
-            form,
-            data,
-            pos: 0,
-            table: &[],
-        }
-    }
-
-    /// Iterates over elements recorded by validation; `packet` is the
-    /// buffer their offsets index.
-    #[inline]
-    pub(crate) fn from_table(packet: &'a [u8], table: &'a [ElemSlot]) -> Self {
-        ExtensionIter {
-            form: ExtensionForm::Other(0),
-            data: packet,
-            // Past the end: once the table is read, nothing more.
-            pos: packet.len(),
-            table,
-        }
+        ExtensionIter { form, data, pos: 0 }
     }
 
     /// An iterator that yields nothing.
@@ -373,7 +276,6 @@ impl<'a> ExtensionIter<'a> {
             form: ExtensionForm::Other(0),
             data: &[],
             pos: 0,
-            table: &[],
         }
     }
 }
@@ -382,14 +284,6 @@ impl<'a> Iterator for ExtensionIter<'a> {
     type Item = Extension<'a>;
     #[inline]
     fn next(&mut self) -> Option<Extension<'a>> {
-        if let Some((e, rest)) = self.table.split_first() {
-            self.table = rest;
-            let start = usize::from(e.start);
-            return Some(Extension {
-                id: e.id,
-                value: slice(self.data, start, start + usize::from(e.len)),
-            });
-        }
         match next_elem(self.form, self.data, &mut self.pos) {
             Ok(Some(e)) => Some(Extension {
                 id: e.id,

@@ -216,8 +216,7 @@ pub fn rtp_header_ext(data: &[u8]) {
         assert_eq!(parsed.is_ok(), valid);
         if let Ok(p) = parsed {
             assert_eq!(p.extensions().collect::<Vec<_>>(), elems);
-            // Lookup by id (through the elements recorded while
-            // validating) finds the first element with that id.
+            // Lookup by id finds the first element with that id.
             for e in &elems {
                 let first = elems.iter().find(|x| x.id == e.id).map(|x| x.value);
                 assert_eq!(p.extension(e.id), first);

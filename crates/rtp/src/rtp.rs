@@ -9,9 +9,7 @@
 //! every subscriber. [`RtpBuilder`] writes a packet into a caller buffer.
 
 use crate::error::{bad, misuse, need, Error};
-use crate::ext::{
-    self, ElemTable, Extension, ExtensionForm, ExtensionIter, ExtensionValue, ExtensionWriter,
-};
+use crate::ext::{self, Extension, ExtensionForm, ExtensionIter, ExtensionValue, ExtensionWriter};
 use crate::types::{Pt, Ssrc};
 use crate::wire::{put_slice, put_u16, put_u32, put_u8, slice, u16_at, u32_at, u8_at};
 
@@ -26,8 +24,6 @@ pub struct RtpPacket<T: AsRef<[u8]>> {
     header_len: usize,
     /// End of the payload (start of padding).
     payload_end: usize,
-    /// The RFC 8285 elements found while validating.
-    exts: ElemTable,
 }
 
 impl<T: AsRef<[u8]>> RtpPacket<T> {
@@ -50,7 +46,6 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             return Err(bad("RTP: version is not 2"));
         }
         let mut header_len = FIXED_HEADER_LEN + usize::from(b0 & 0x0f) * 4;
-        let mut exts = ElemTable::EMPTY;
         if header_len > len {
             return Err(bad("RTP: CSRC list overruns the packet"));
         }
@@ -65,7 +60,7 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             if end > len {
                 return Err(bad("RTP: extension block overruns the packet"));
             }
-            ext::validate_and_record(profile, slice(b, start, end), start, &mut exts)?;
+            ext::validate_profile(profile, slice(b, start, end))?;
             header_len = end;
         }
         let mut payload_end = len;
@@ -83,7 +78,6 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             buffer,
             header_len,
             payload_end,
-            exts,
         })
     }
 
@@ -199,9 +193,6 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
     /// opaque profile).
     #[inline]
     pub fn extensions(&self) -> ExtensionIter<'_> {
-        if let Some(t) = self.exts.get() {
-            return ExtensionIter::from_table(self.b(), t);
-        }
         match self.extension_form() {
             Some(form) => ExtensionIter::new(form, self.extension_data()),
             None => ExtensionIter::empty(),
@@ -211,11 +202,6 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
     /// The value of the first element with local id `id`.
     #[inline]
     pub fn extension(&self, id: u8) -> Option<&[u8]> {
-        if let Some(t) = self.exts.get() {
-            let e = t.iter().find(|e| e.id == id)?;
-            let start = usize::from(e.start);
-            return Some(slice(self.b(), start, start + usize::from(e.len)));
-        }
         let form = self.extension_form()?;
         let data = self.extension_data();
         ext::find(form, data, id).map(|e| slice(data, e.start, e.start + e.len))
@@ -260,7 +246,6 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             buffer: dst,
             header_len: self.header_len,
             payload_end: self.payload_end,
-            exts: self.exts,
         })
     }
 
@@ -324,14 +309,6 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> RtpPacket<T> {
 
     /// The value of the first element with `id`, writable in place.
     pub fn extension_mut(&mut self, id: u8) -> Option<&mut [u8]> {
-        if let Some(t) = self.exts.get() {
-            let e = t.iter().find(|e| e.id == id)?;
-            let start = usize::from(e.start);
-            return self
-                .buffer
-                .as_mut()
-                .get_mut(start..start + usize::from(e.len));
-        }
         let form = self.extension_form()?;
         let start = self.ext_offset() + 4;
         let e = ext::find(form, self.extension_data(), id)?;
@@ -376,10 +353,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> RtpPacket<T> {
         let Some(data) = self.buffer.as_mut().get_mut(start..end) else {
             return Ok(());
         };
-        ext::remap_ids(form, data, map)?;
-        // Ids changed and elements may have become padding: record the
-        // block again (it is still valid: remap only writes ids that fit).
-        ext::validate_and_record(form.profile(), data, start, &mut self.exts)
+        ext::remap_ids(form, data, map)
     }
 
     /// The payload, writable (padding excluded).
@@ -1040,11 +1014,11 @@ pub(crate) mod tests {
         );
     }
 
-    /// The elements recorded by `new_checked` read the same as a second
-    /// walk of the block, for few and many elements, both forms, and blocks
-    /// past offset 65535 (not recorded: read by walking).
+    /// `extensions()` and `extension(id)` agree with a plain walk of the
+    /// block, for few and many elements, both forms, and blocks that end
+    /// past offset 65535.
     #[test]
-    fn recorded_elements_match_a_walk() {
+    fn element_reads_match_a_walk() {
         let check = |v: &[u8]| {
             let p = RtpPacket::new_checked(v).unwrap();
             let walked: std::vec::Vec<_> = match p.extension_form() {
@@ -1109,10 +1083,9 @@ pub(crate) mod tests {
         buf.split_off(4)
     }
 
-    /// Rewrites through the recorded positions, and a remap records the
-    /// block again.
+    /// Reads after a value rewrite and an id remap see the new block.
     #[test]
-    fn recorded_elements_follow_rewrites_and_remaps() {
+    fn element_reads_follow_rewrites_and_remaps() {
         let mut v = video(10);
         let mut p = RtpPacket::new_checked(&mut v[..]).unwrap();
         p.set_extension(3, &[0xbe, 0xef]).unwrap();

@@ -60,25 +60,13 @@ pub fn dtls_server_input(data: &[u8]) {
 mod tests {
     #[test]
     fn dtls_server_input_runs_over_the_seeds_and_their_truncations() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/corpus/dtls_server_input");
-        let mut n = 0;
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if !p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("seed-"))
-            {
-                continue;
-            }
-            let s = std::fs::read(p).unwrap();
+        let seeds = tern_testkit::fuzz_seeds("dtls_server_input");
+        assert!(seeds.len() >= 3);
+        for s in seeds {
             super::dtls_server_input(&s);
             for k in (0..s.len()).step_by(7) {
                 super::dtls_server_input(&s[..k]);
             }
-            n += 1;
         }
-        assert!(n >= 3);
     }
 }

@@ -311,17 +311,9 @@ mod tests {
 
     #[test]
     fn ice_inbound_runs_over_the_seed_corpus() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/corpus/ice_inbound");
-        let mut n = 0;
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for e in entries.flatten() {
-                if let Ok(bytes) = std::fs::read(e.path()) {
-                    ice_inbound(&bytes);
-                    n += 1;
-                }
-            }
+        for bytes in tern_testkit::fuzz_seeds("ice_inbound") {
+            ice_inbound(&bytes);
         }
-        assert!(n > 0, "no seeds in {dir}");
     }
 
     /// Fuzz crash 1: when consent expired on the selected pair, another

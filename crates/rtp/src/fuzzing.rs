@@ -441,22 +441,9 @@ mod tests {
     use std::path::Path;
 
     fn run_seeds(target: &str, f: fn(&[u8])) {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/corpus")
-            .join(target);
-        let mut n = 0;
-        for entry in std::fs::read_dir(&dir).expect("corpus dir") {
-            let path = entry.expect("entry").path();
-            if path
-                .file_name()
-                .and_then(|s| s.to_str())
-                .is_some_and(|s| s.starts_with("seed-"))
-            {
-                f(&std::fs::read(&path).expect("seed"));
-                n += 1;
-            }
+        for seed in tern_testkit::fuzz_seeds(target) {
+            f(&seed);
         }
-        assert!(n > 0, "no seeds for {target}");
     }
 
     /// Regenerates the committed seeds from the unit-test vectors:

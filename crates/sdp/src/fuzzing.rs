@@ -183,22 +183,7 @@ pub fn sdp_negotiate(data: &[u8]) {
 mod tests {
     use super::*;
 
-    fn seeds(dir: &str) -> Vec<Vec<u8>> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/corpus")
-            .join(dir);
-        let mut out = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(&path) {
-            for e in rd.flatten() {
-                if e.file_name().to_string_lossy().starts_with("seed-") {
-                    if let Ok(b) = std::fs::read(e.path()) {
-                        out.push(b);
-                    }
-                }
-            }
-        }
-        out
-    }
+    use tern_testkit::fuzz_seeds as seeds;
 
     #[test]
     fn fuzz_bodies_run_over_the_seeds() {

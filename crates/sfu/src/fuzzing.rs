@@ -379,19 +379,11 @@ mod tests {
 
     #[test]
     fn sfu_input_runs_over_committed_seeds() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/corpus/sfu_input");
-        let mut n = 0;
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.file_name()
-                .and_then(|f| f.to_str())
-                .is_some_and(|f| f.starts_with("seed-"))
-            {
-                sfu_input(&std::fs::read(&p).unwrap());
-                n += 1;
-            }
+        let seeds = tern_testkit::fuzz_seeds("sfu_input");
+        assert!(seeds.len() >= 4, "seeds present");
+        for s in seeds {
+            sfu_input(&s);
         }
-        assert!(n >= 4, "seeds present");
     }
 
     /// Writes the seed corpus (run with `--ignored` to regenerate).

@@ -70,23 +70,7 @@ pub fn srtcp_unprotect(data: &[u8]) {
 
 #[cfg(all(test, feature = "fuzzing"))]
 mod tests {
-    fn seeds(target: &str) -> Vec<Vec<u8>> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/corpus")
-            .join(target);
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-            let p = e.unwrap().path();
-            if p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("seed-"))
-            {
-                out.push(std::fs::read(p).unwrap());
-            }
-        }
-        assert!(!out.is_empty(), "no seeds for {target}");
-        out
-    }
+    use tern_testkit::fuzz_seeds as seeds;
 
     #[test]
     fn srtp_unprotect_runs_over_the_seeds_and_their_truncations() {

@@ -261,26 +261,7 @@ pub fn stun_build(data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
-    fn seeds(target: &str) -> Vec<Vec<u8>> {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/corpus")
-            .join(target);
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(&dir).expect("seed directory") {
-            let p = e.unwrap().path();
-            if p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("seed-")
-            {
-                out.push(std::fs::read(p).unwrap());
-            }
-        }
-        assert!(!out.is_empty(), "no seeds in {}", dir.display());
-        out
-    }
+    use tern_testkit::fuzz_seeds as seeds;
 
     /// A small deterministic PRNG for mutating seeds (SplitMix64).
     fn next(state: &mut u64) -> u64 {

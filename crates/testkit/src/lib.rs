@@ -1,0 +1,54 @@
+//! Test support shared by Tern's crates.
+//!
+//! Every crate runs its fuzz target bodies over the committed seeds in an
+//! ordinary unit test, so `cargo test --all-features` exercises them without
+//! cargo-fuzz; this is the one place that knows where those seeds live.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+
+/// The directory holding the seeds of fuzz target `target`
+/// (`fuzz/corpus/<target>` at the top of the repository).
+pub fn corpus_dir(target: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target)
+}
+
+/// The committed seeds of fuzz target `target`: the files named `seed-*`
+/// (anything else there is a local fuzzer's output, not in git), sorted by
+/// name so runs are reproducible. Panics when there are none, so a test
+/// over the seeds cannot pass by running nothing.
+pub fn fuzz_seeds(target: &str) -> Vec<Vec<u8>> {
+    let dir = corpus_dir(target);
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("seed-"))
+        })
+        .collect();
+    paths.sort();
+    let seeds: Vec<Vec<u8>> = paths
+        .iter()
+        .map(|p| std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .collect();
+    assert!(!seeds.is_empty(), "no seed-* files in {}", dir.display());
+    seeds
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_the_committed_stun_seeds() {
+        assert!(super::fuzz_seeds("stun_parse").len() >= 5);
+    }
+
+    #[test]
+    #[should_panic(expected = "fuzz/corpus/no_such_target")]
+    fn a_missing_target_is_an_error_not_an_empty_run() {
+        super::fuzz_seeds("no_such_target");
+    }
+}

@@ -20,10 +20,13 @@ fn context(selector: u8) -> Context {
     }
 }
 
-/// Arbitrary bytes into `unprotect_rtp` of a keyed context. The first byte
-/// picks the profile; the rest is the packet. A second copy is then
+type Protect = fn(&mut Context, &mut [u8], usize) -> Result<usize, crate::Error>;
+type Unprotect = fn(&mut Context, &mut [u8]) -> Result<usize, crate::Error>;
+
+/// Arbitrary bytes into `unprotect` of a keyed context: the first byte
+/// picks the profile, the rest is the packet. A second copy is then
 /// protected and unprotected to check the round trip on whatever parses.
-pub fn srtp_unprotect(data: &[u8]) {
+fn unprotect_then_round_trip(data: &[u8], protect: Protect, unprotect: Unprotect) {
     let Some((&sel, pkt)) = data.split_first() else {
         return;
     };
@@ -31,41 +34,30 @@ pub fn srtp_unprotect(data: &[u8]) {
     let mut buf = [0u8; 2048];
     let n = pkt.len().min(buf.len() - 64);
     buf[..n].copy_from_slice(&pkt[..n]);
-    if let Ok(m) = rx.unprotect_rtp(&mut buf[..n]) {
+    if let Ok(m) = unprotect(&mut rx, &mut buf[..n]) {
         assert!(m <= n);
     }
-    // Round trip: if it is a valid RTP packet, protect then unprotect.
+    // Round trip: if it is a valid packet, protect then unprotect.
     let mut tx = context(sel);
     let mut rx = context(sel);
     buf[..n].copy_from_slice(&pkt[..n]);
-    if let Ok(p) = tx.protect_rtp(&mut buf, n) {
-        let m = rx.unprotect_rtp(&mut buf[..p]);
+    if let Ok(p) = protect(&mut tx, &mut buf, n) {
+        let m = unprotect(&mut rx, &mut buf[..p]);
         assert_eq!(m, Ok(n));
         assert_eq!(&buf[..n], &pkt[..n]);
     }
 }
 
+/// Arbitrary bytes into `unprotect_rtp` of a keyed context, then a
+/// protect/unprotect round trip.
+pub fn srtp_unprotect(data: &[u8]) {
+    unprotect_then_round_trip(data, Context::protect_rtp, Context::unprotect_rtp);
+}
+
 /// Arbitrary bytes into `unprotect_rtcp` of a keyed context, then a
 /// protect/unprotect round trip.
 pub fn srtcp_unprotect(data: &[u8]) {
-    let Some((&sel, pkt)) = data.split_first() else {
-        return;
-    };
-    let mut rx = context(sel);
-    let mut buf = [0u8; 2048];
-    let n = pkt.len().min(buf.len() - 64);
-    buf[..n].copy_from_slice(&pkt[..n]);
-    if let Ok(m) = rx.unprotect_rtcp(&mut buf[..n]) {
-        assert!(m <= n);
-    }
-    let mut tx = context(sel);
-    let mut rx = context(sel);
-    buf[..n].copy_from_slice(&pkt[..n]);
-    if let Ok(p) = tx.protect_rtcp(&mut buf, n) {
-        let m = rx.unprotect_rtcp(&mut buf[..p]);
-        assert_eq!(m, Ok(n));
-        assert_eq!(&buf[..n], &pkt[..n]);
-    }
+    unprotect_then_round_trip(data, Context::protect_rtcp, Context::unprotect_rtcp);
 }
 
 #[cfg(all(test, feature = "fuzzing"))]

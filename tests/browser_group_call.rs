@@ -350,25 +350,11 @@ fn a_browser_whose_media_stops_is_removed_when_consent_expires() {
         return;
     };
     const CONSENT: Duration = Duration::from_secs(8);
-    let dir = std::env::temp_dir().join(format!("tern-consent-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let config = dir.join("tern.toml");
-    std::fs::write(
-        &config,
-        format!("consent_timeout_secs = {}\n", CONSENT.as_secs()),
-    )
-    .unwrap();
-    let server = TernProcess::start(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--media-port",
-        "0",
-        "--log-level",
-        "info",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let server = TernProcess::serve_with_config(
+        "consent",
+        &format!("consent_timeout_secs = {}\n", CONSENT.as_secs()),
+        &["--log-level", "info"],
+    );
     let chromium = Chromium::start(&program);
     let mut stays = chromium.open(&format!("http://{}/?room=consent&name=stays", server.addr));
     let mut vanishes = chromium.open(&format!(
@@ -425,7 +411,6 @@ fn a_browser_whose_media_stops_is_removed_when_consent_expires() {
             && s["media_participants"] == 1
             && s["media_rooms"] == 1
     });
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Video from one page's point of view: its publisher's outbound video
@@ -459,21 +444,8 @@ fn publisher_loss_is_repaired_by_nack_and_rtx_with_chromium() {
     let Some(program) = chromium_or_skip() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("tern-loss-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let config = dir.join("tern.toml");
-    std::fs::write(&config, "drop_rtp_every = 20\n").unwrap();
-    let server = TernProcess::start(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--media-port",
-        "0",
-        "--log-level",
-        "info",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let server =
+        TernProcess::serve_with_config("loss", "drop_rtp_every = 20\n", &["--log-level", "info"]);
     let chromium = Chromium::start(&program);
     let mut a = chromium.open(&format!("http://{}/?room=loss&name=a", server.addr));
     let mut b = chromium.open(&format!("http://{}/?room=loss&name=b", server.addr));
@@ -515,7 +487,6 @@ fn publisher_loss_is_repaired_by_nack_and_rtx_with_chromium() {
         );
         assert!(n(&v["sub"]["framesDecoded"]) > 100, "{name}: {v}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Issue 7's announced-vs-bound media address: the media socket bound to

@@ -537,19 +537,11 @@ fn tls_serves_https_and_wss() {
 
 #[test]
 fn silent_websockets_are_pinged_then_dropped_and_freed() {
-    let dir = std::env::temp_dir().join(format!("tern-serve-ping-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("tern.toml");
-    std::fs::write(&path, "ws_ping_secs = 1\nlog_level = \"warn\"\n").unwrap();
-    let server = TernProcess::start(&[
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--media-port",
-        "0",
-        "--config",
-        path.to_str().unwrap(),
-    ]);
+    let server = TernProcess::serve_with_config(
+        "serve-ping",
+        "ws_ping_secs = 1\nlog_level = \"warn\"\n",
+        &[],
+    );
     let (mut alive, _) = join(&server, "r", "alive");
     let (mut silent, _) = join(&server, "r", "silent");
     assert_eq!(alive.recv_json()["type"], "participant-joined");
@@ -574,5 +566,4 @@ fn silent_websockets_are_pinged_then_dropped_and_freed() {
     assert!(start.elapsed() >= Duration::from_secs(2));
     assert_eq!(silent.recv_close(), Some(1001));
     wait_state(&server, 1, 1, 1);
-    let _ = std::fs::remove_dir_all(&dir);
 }

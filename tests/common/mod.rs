@@ -8,11 +8,13 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 
-/// A running `tern` subprocess, killed when dropped.
+/// A running `tern` subprocess, killed when dropped (and its scratch
+/// directory, if it has one, removed).
 pub struct TernProcess {
     child: Child,
     /// The address it printed on its first line.
     pub addr: SocketAddr,
+    scratch: Option<std::path::PathBuf>,
 }
 
 impl TernProcess {
@@ -34,7 +36,34 @@ impl TernProcess {
             .next()
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("no address in {line:?}"));
-        TernProcess { child, addr }
+        TernProcess {
+            child,
+            addr,
+            scratch: None,
+        }
+    }
+
+    /// Starts `tern serve` on free HTTP and media ports with `toml` as its
+    /// config file (written to a fresh directory named after `tag`, removed
+    /// with the process) and `extra` flags after it.
+    pub fn serve_with_config(tag: &str, toml: &str, extra: &[&str]) -> TernProcess {
+        let dir = std::env::temp_dir().join(format!("tern-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        let config = dir.join("tern.toml");
+        std::fs::write(&config, toml).expect("write tern.toml");
+        let mut args = vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--media-port",
+            "0",
+            "--config",
+            config.to_str().expect("UTF-8 temp path"),
+        ];
+        args.extend_from_slice(extra);
+        let mut server = TernProcess::start(&args);
+        server.scratch = Some(dir);
+        server
     }
 
     /// The process id (for sending signals).
@@ -73,6 +102,9 @@ impl Drop for TernProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(dir) = &self.scratch {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

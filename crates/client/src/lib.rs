@@ -1,0 +1,2 @@
+//! tern-client: Tern's own client stack (skeleton; being written).
+#![forbid(unsafe_code)]

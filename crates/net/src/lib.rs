@@ -1,0 +1,1 @@
+//! tern-net: the sockets on Tern's media path (skeleton; being written).

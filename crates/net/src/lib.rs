@@ -1,1 +1,3 @@
 //! tern-net: the sockets on Tern's media path (skeleton; being written).
+
+pub mod worker;

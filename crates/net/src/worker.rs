@@ -1,0 +1,1 @@
+//! Per-core media workers (being written by the lead; do not edit).

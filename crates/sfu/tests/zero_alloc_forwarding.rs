@@ -38,7 +38,7 @@ fn forwarding_10000_packets_to_three_subscribers_allocates_nothing() {
         p[4..8].copy_from_slice(&ts.to_be_bytes());
         let len = p.len();
         p.resize(len + 32, 0);
-        let tx = call.client_mut("alice").publish.tx.as_mut().unwrap();
+        let tx = &mut call.client_mut("alice").publish.t;
         let n = tx.protect_rtp(&mut p, len).unwrap();
         p.truncate(n);
         packets.push(p);

@@ -7,21 +7,15 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use tern_dtls::{Certificate, Dtls, Event as DtlsEvent, Fingerprint, Role};
-use tern_ice::{Agent, AgentConfig, Candidate, Credentials, Event as IceEvent, SeededRng};
+use tern_client::negotiation::{publish_media, subscribed_tracks, SubscriberPts, TrackSpec};
+use tern_client::{ClientTransport, Incoming, Role};
+use tern_dtls::Certificate;
 use tern_rtp::rtcp::{CompoundIter, CompoundWriter, NackBuilder, NackPair, RtcpPacket, RtcpWrite};
-use tern_rtp::{classify, PacketKind, Pt, RtpBuilder, RtpPacket, Ssrc};
-use tern_sdp::codec::NegotiatedExtension;
-use tern_sdp::{
-    AcceptedMedia, Direction, MediaKind, NegotiatedCodec, RemoteTransport, Setup, SubscriberTrack,
-};
+use tern_rtp::{Pt, RtpBuilder, RtpPacket, Ssrc};
+use tern_sdp::{RemoteTransport, Setup};
 use tern_sfu::{Event, Sfu, SfuConfig};
-use tern_signal::{
-    MediaPlane, PublishNegotiation, PublishedTrack, SubscribeNegotiation, SubscribedTrack,
-    TransportParams,
-};
+use tern_signal::{MediaPlane, PublishNegotiation, SubscribeNegotiation, TransportParams};
 use tern_sim::{Endpoint, EndpointId, Sim, SimConfig, Transmit};
-use tern_srtp::Context;
 
 pub const SFU_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
 pub const VIDEO_PT: u8 = 96;
@@ -34,24 +28,16 @@ pub fn sfu_addr() -> SocketAddr {
     SocketAddr::new(SFU_IP, 3478)
 }
 
-/// One client transport: full ICE (controlling), DTLS client, SRTP.
-pub struct ClientTransport {
+/// One client transport ([`tern_client::ClientTransport`]: full ICE,
+/// controlling; DTLS; SRTP) and the protected media it has queued.
+pub struct Transport {
     pub local: SocketAddr,
-    pub ice: Agent,
-    pub creds: Credentials,
-    pub dtls: Option<Dtls>,
-    cert: Certificate,
-    sfu_fp: Fingerprint,
-    pub tx: Option<Context>,
-    pub rx: Option<Context>,
-    pub selected: Option<SocketAddr>,
-    pub out: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
-    /// The client's DTLS role (client unless the test makes it answer
-    /// `a=setup:passive`).
-    pub role: Role,
+    pub t: ClientTransport,
+    /// Protected RTP/RTCP waiting for the sim: `(destination, datagram)`.
+    pub out: VecDeque<(SocketAddr, Vec<u8>)>,
 }
 
-impl ClientTransport {
+impl Transport {
     fn new(
         local: SocketAddr,
         cert: &Certificate,
@@ -59,130 +45,61 @@ impl ClientTransport {
         seed: u64,
         now: Instant,
     ) -> Self {
-        let mut rng = SeededRng::new(seed);
-        let creds = Credentials::random(&mut rng);
-        let mut ice = Agent::new(AgentConfig::full(creds.clone(), true), now, seed ^ 0x55);
-        ice.add_local_host(local, 65535).unwrap();
-        ice.set_remote_credentials(Credentials::new(&sfu.ice_ufrag, &sfu.ice_pwd).unwrap());
-        ice.add_remote_candidate(Candidate::from_sdp(&sfu.candidates[0]).unwrap())
-            .unwrap();
-        ice.end_of_remote_candidates();
-        let sfu_fp: Fingerprint = sfu.fingerprints[0].1.parse().unwrap();
-        let mut t = ClientTransport {
+        Transport {
             local,
-            ice,
-            creds,
-            dtls: None,
-            cert: cert.clone(),
-            sfu_fp,
-            tx: None,
-            rx: None,
-            selected: None,
+            t: ClientTransport::new(local, cert, sfu, Role::Client, seed, now).unwrap(),
             out: VecDeque::new(),
-            role: Role::Client,
-        };
-        t.pump(now);
-        t
+        }
     }
 
     pub fn remote(&self) -> RemoteTransport {
-        RemoteTransport {
-            ice_ufrag: self.creds.ufrag().to_owned(),
-            ice_pwd: self.creds.pwd().to_owned(),
-            ice_options: vec![],
-            fingerprints: vec![("sha-256".to_owned(), self.cert.fingerprint().to_string())],
-            candidates: vec![],
-            end_of_candidates: false,
-            ice_lite: false,
-        }
-    }
-
-    fn pump(&mut self, now: Instant) {
-        let mut buf = [0u8; 1500];
-        while let Some(t) = self.ice.poll_transmit(&mut buf) {
-            self.out
-                .push_back((t.source, t.destination, buf[..t.len].to_vec()));
-        }
-        while let Some(e) = self.ice.poll_event() {
-            if let IceEvent::SelectedPair { remote, .. } = e {
-                self.selected = Some(remote);
-                if self.dtls.is_none() {
-                    self.dtls = Some(
-                        Dtls::new(
-                            self.role,
-                            remote,
-                            &self.cert,
-                            self.sfu_fp,
-                            tern_dtls::Config::default(),
-                            now,
-                        )
-                        .unwrap(),
-                    );
-                }
-            }
-        }
-        if let Some(d) = &mut self.dtls {
-            while let Some(t) = d.poll_transmit(&mut buf) {
-                self.out
-                    .push_back((self.local, t.destination, buf[..t.len].to_vec()));
-            }
-            while let Some(e) = d.poll_event() {
-                if let DtlsEvent::Connected(keys) = e {
-                    let (tx, rx) = keys.contexts().unwrap();
-                    self.tx = Some(tx);
-                    self.rx = Some(rx);
-                }
-            }
-        }
+        self.t.remote_description()
     }
 
     pub fn connected(&self) -> bool {
-        self.tx.is_some()
-    }
-
-    fn timeout(&self) -> Option<Instant> {
-        let a = self.ice.poll_timeout();
-        let b = self.dtls.as_ref().and_then(|d| d.poll_timeout());
-        match (a, b) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
-    fn on_timeout(&mut self, now: Instant) {
-        if self.ice.poll_timeout().is_some_and(|t| t <= now) {
-            self.ice.handle_timeout(now);
-        }
-        if let Some(d) = &mut self.dtls {
-            if d.poll_timeout().is_some_and(|t| t <= now) {
-                d.handle_timeout(now);
-            }
-        }
-        self.pump(now);
+        self.t.is_connected()
     }
 
     /// Protect and queue an RTP packet.
     pub fn send_rtp(&mut self, pkt: &[u8]) {
-        let (Some(tx), Some(dst)) = (self.tx.as_mut(), self.selected) else {
+        let Some(dst) = self.t.remote_addr().filter(|_| self.t.is_connected()) else {
             return;
         };
         let mut buf = vec![0u8; pkt.len() + 64];
         buf[..pkt.len()].copy_from_slice(pkt);
-        let n = tx.protect_rtp(&mut buf, pkt.len()).unwrap();
+        let n = self.t.protect_rtp(&mut buf, pkt.len()).unwrap();
         buf.truncate(n);
-        self.out.push_back((self.local, dst, buf));
+        self.out.push_back((dst, buf));
     }
 
     /// Protect and queue an RTCP compound.
     pub fn send_rtcp(&mut self, pkt: &[u8]) {
-        let (Some(tx), Some(dst)) = (self.tx.as_mut(), self.selected) else {
+        let Some(dst) = self.t.remote_addr().filter(|_| self.t.is_connected()) else {
             return;
         };
         let mut buf = vec![0u8; pkt.len() + 64];
         buf[..pkt.len()].copy_from_slice(pkt);
-        let n = tx.protect_rtcp(&mut buf, pkt.len()).unwrap();
+        let n = self.t.protect_rtcp(&mut buf, pkt.len()).unwrap();
         buf.truncate(n);
-        self.out.push_back((self.local, dst, buf));
+        self.out.push_back((dst, buf));
+    }
+
+    /// The next datagram to send: control first, then queued media.
+    fn poll_transmit(&mut self, buf: &mut [u8]) -> Option<Transmit> {
+        if let Some(t) = self.t.poll_transmit(buf) {
+            return Some(Transmit {
+                source: self.local,
+                destination: t.destination,
+                len: t.len,
+            });
+        }
+        let (dst, data) = self.out.pop_front()?;
+        buf[..data.len()].copy_from_slice(&data);
+        Some(Transmit {
+            source: self.local,
+            destination: dst,
+            len: data.len(),
+        })
     }
 }
 
@@ -215,8 +132,8 @@ pub struct Received {
 
 pub struct Client {
     pub name: String,
-    pub publish: ClientTransport,
-    pub subscribe: ClientTransport,
+    pub publish: Transport,
+    pub subscribe: Transport,
     pub video: Option<VideoSender>,
     /// Forwarded SSRC → what arrived; RTX SSRC → media SSRC.
     pub received: HashMap<u32, Received>,
@@ -249,21 +166,10 @@ impl Client {
         } else {
             &mut self.subscribe
         };
-        match classify(data) {
-            PacketKind::Stun => {
-                t.ice.handle_receive(now, from, to, data);
-            }
-            PacketKind::Dtls => {
-                if let Some(d) = &mut t.dtls {
-                    d.handle_receive(now, from, data);
-                }
-            }
-            PacketKind::Rtp => {
-                let Some(rx) = t.rx.as_mut() else { return };
-                let mut buf = data.to_vec();
-                let Ok(n) = rx.unprotect_rtp(&mut buf) else {
-                    return;
-                };
+        let mut buf = data.to_vec();
+        match t.t.handle_receive(now, from, &mut buf) {
+            Incoming::Consumed | Incoming::Dropped(_) => {}
+            Incoming::Rtp(n) => {
                 let pkt = RtpPacket::new_checked(&buf[..n]).unwrap();
                 let mut ssrc = pkt.ssrc().0;
                 let mut payload = pkt.payload();
@@ -311,12 +217,7 @@ impl Client {
                     }
                 }
             }
-            PacketKind::Rtcp => {
-                let Some(rx) = t.rx.as_mut() else { return };
-                let mut buf = data.to_vec();
-                let Ok(n) = rx.unprotect_rtcp(&mut buf) else {
-                    return;
-                };
+            Incoming::Rtcp(n) => {
                 if !is_pub {
                     self.rtcp_to_sub += 1;
                 }
@@ -364,14 +265,7 @@ impl Client {
                     }
                 }
             }
-            _ => {}
         }
-        let t = if is_pub {
-            &mut self.publish
-        } else {
-            &mut self.subscribe
-        };
-        t.pump(now);
     }
 
     fn send_media(&mut self, now: Instant) {
@@ -501,8 +395,8 @@ impl Endpoint for Node {
                 s.drain_events();
             }
             Node::Client(c) => {
-                c.publish.on_timeout(now);
-                c.subscribe.on_timeout(now);
+                c.publish.t.handle_timeout(now);
+                c.subscribe.t.handle_timeout(now);
                 c.send_media(now);
             }
         }
@@ -518,19 +412,10 @@ impl Endpoint for Node {
                     len: t.len,
                 })
             }
-            Node::Client(c) => {
-                let (src, dst, data) = c
-                    .publish
-                    .out
-                    .pop_front()
-                    .or_else(|| c.subscribe.out.pop_front())?;
-                buf[..data.len()].copy_from_slice(&data);
-                Some(Transmit {
-                    source: src,
-                    destination: dst,
-                    len: data.len(),
-                })
-            }
+            Node::Client(c) => c
+                .publish
+                .poll_transmit(buf)
+                .or_else(|| c.subscribe.poll_transmit(buf)),
         }
     }
 
@@ -539,8 +424,8 @@ impl Endpoint for Node {
             Node::Sfu(s) => s.sfu.poll_timeout(),
             Node::Client(c) => {
                 let mut at = [
-                    c.publish.timeout(),
-                    c.subscribe.timeout(),
+                    c.publish.t.poll_timeout(),
+                    c.subscribe.t.poll_timeout(),
                     c.video
                         .as_ref()
                         .filter(|v| v.stop_after.is_none_or(|s| v.count < s))
@@ -557,16 +442,17 @@ impl Endpoint for Node {
     }
 }
 
-pub fn vp8(pt: u8, rtx: u8) -> NegotiatedCodec {
-    NegotiatedCodec {
-        pt,
-        name: "VP8".into(),
-        clock_rate: 90_000,
-        channels: None,
-        fmtp: String::new(),
-        rtx_pt: Some(rtx),
-        rtcp_fb: vec!["nack".into(), "nack pli".into()],
-    }
+/// Publisher `i`'s video track (VP8 on [`VIDEO_PT`] with RTX on
+/// [`VIDEO_RTX_PT`]), sent on `ssrc`/`rtx_ssrc`, forwarded on
+/// [`forward_ssrc`]`(i)` and the next SSRC for RTX.
+pub fn video_spec(name: &str, i: usize, ssrc: u32, rtx_ssrc: u32) -> TrackSpec {
+    let spec = TrackSpec {
+        pt: VIDEO_PT,
+        ..TrackSpec::video("0", &format!("{name}-t0"), ssrc, forward_ssrc(i))
+            .with_rtx(rtx_ssrc, forward_ssrc(i) + 1)
+    };
+    assert_eq!(spec.rtx_pt, Some(VIDEO_RTX_PT));
+    spec
 }
 
 /// A call: the SFU at index 0, clients after it.
@@ -644,14 +530,14 @@ impl Call {
         let params = self.sfu().create_participant(name, room).unwrap();
         let ccert = Certificate::generate().unwrap();
         let seed = 1000 + i as u64;
-        let publish_t = ClientTransport::new(
+        let publish_t = Transport::new(
             SocketAddr::new(ip, 5000),
             &ccert,
             &params.publish,
             seed,
             now,
         );
-        let subscribe_t = ClientTransport::new(
+        let subscribe_t = Transport::new(
             SocketAddr::new(ip, 5002),
             &ccert,
             &params.subscribe,
@@ -696,33 +582,11 @@ impl Call {
         let id = self.sim.add_endpoint(Node::Client(Box::new(client)), &[ip]);
         self.clients.push((name.to_owned(), id));
         // The publish negotiation.
-        let media: Vec<AcceptedMedia> = video_ssrcs
-            .map(|(s, r)| AcceptedMedia {
-                index: 0,
-                mid: "0".into(),
-                kind: MediaKind::Video,
-                offered_direction: Direction::SendOnly,
-                direction: Direction::RecvOnly,
-                codecs: vec![vp8(VIDEO_PT, VIDEO_RTX_PT)],
-                extensions: vec![],
-                msid: None,
-                ssrcs: vec![s],
-                rtx_ssrcs: vec![(s, r)],
-                rids: vec![],
-                cname: None,
-            })
+        let specs: Vec<TrackSpec> = video_ssrcs
+            .map(|(s, r)| video_spec(name, i, s, r))
             .into_iter()
             .collect();
-        let tracks: Vec<PublishedTrack> = video_ssrcs
-            .map(|_| PublishedTrack {
-                track_id: format!("{name}-t0"),
-                mid: "0".into(),
-                kind: MediaKind::Video,
-                forward_ssrc: forward_ssrc(i),
-                forward_rtx_ssrc: Some(forward_ssrc(i) + 1),
-            })
-            .into_iter()
-            .collect();
+        let (media, tracks) = publish_media(&specs);
         self.sfu()
             .publish_changed(
                 name,
@@ -753,34 +617,21 @@ impl Call {
         rtx: bool,
         sfu_role: Setup,
     ) {
+        let pts = SubscriberPts {
+            video: SUB_VIDEO_PT,
+            video_rtx: rtx.then_some(SUB_VIDEO_RTX_PT),
+            audio: 111,
+        };
         let mut tracks = Vec::new();
         for p in publishers {
             let pi = self.index(p);
-            tracks.push(SubscribedTrack {
-                publisher: (*p).to_owned(),
-                publisher_mid: "0".into(),
-                track: SubscriberTrack {
-                    mid: pi.to_string(),
-                    kind: MediaKind::Video,
-                    track_id: format!("{p}-t0"),
-                    stream_id: (*p).to_owned(),
-                    ssrc: forward_ssrc(pi),
-                    rtx_ssrc: rtx.then_some(forward_ssrc(pi) + 1),
-                    codecs: vec![if rtx {
-                        vp8(SUB_VIDEO_PT, SUB_VIDEO_RTX_PT)
-                    } else {
-                        NegotiatedCodec {
-                            rtx_pt: None,
-                            ..vp8(SUB_VIDEO_PT, 0)
-                        }
-                    }],
-                    extensions: Vec::<NegotiatedExtension>::new(),
-                },
-            });
+            // Only the forwarded SSRCs and the track id matter here.
+            let spec = video_spec(p, pi, 0, 0);
+            tracks.extend(subscribed_tracks(p, &[spec], pi, pts));
         }
         let c = self.client_mut(name);
         if sfu_role == Setup::Active {
-            c.subscribe.role = Role::Server;
+            c.subscribe.t.set_role(Role::Server).unwrap();
         }
         let remote = c.subscribe.remote();
         let rtx_pairs: Vec<(u32, u32)> = tracks
@@ -846,27 +697,7 @@ impl Call {
         v.ts = 0x7000_0000;
         v.sent.clear();
         let remote = c.publish.remote();
-        let media = vec![AcceptedMedia {
-            index: 0,
-            mid: "0".into(),
-            kind: MediaKind::Video,
-            offered_direction: Direction::SendOnly,
-            direction: Direction::RecvOnly,
-            codecs: vec![vp8(VIDEO_PT, VIDEO_RTX_PT)],
-            extensions: vec![],
-            msid: None,
-            ssrcs: vec![new_ssrc],
-            rtx_ssrcs: vec![(new_ssrc, new_ssrc + 1)],
-            rids: vec![],
-            cname: None,
-        }];
-        let tracks = vec![PublishedTrack {
-            track_id: format!("{name}-t0"),
-            mid: "0".into(),
-            kind: MediaKind::Video,
-            forward_ssrc: forward_ssrc(i),
-            forward_rtx_ssrc: Some(forward_ssrc(i) + 1),
-        }];
+        let (media, tracks) = publish_media(&[video_spec(name, i, new_ssrc, new_ssrc + 1)]);
         let now = self.sim.now();
         self.sfu().set_now(now);
         self.sfu()

@@ -264,6 +264,12 @@ impl RecvBatch {
         self.segments.is_empty()
     }
 
+    /// Kernel messages the last receive returned (fewer than [`Self::len`]
+    /// when GRO coalesced datagrams).
+    pub fn message_count(&self) -> usize {
+        self.sources.len()
+    }
+
     /// How many kernel messages one receive can take.
     pub fn messages(&self) -> usize {
         self.messages

@@ -250,8 +250,8 @@ impl BatchSocket {
     /// last of a run may be shorter), at most 64 segments and 65,000 bytes,
     /// each sent as one message with a `UDP_SEGMENT` cmsg and one iovec per
     /// segment pointing into the batch. If the kernel refuses a GSO message
-    /// with `EIO`/`EINVAL`, GSO is turned off on this socket and the rest is
-    /// resent without it.
+    /// with `EIO`/`EINVAL`, the rest of the batch is resent without GSO, and
+    /// when that works GSO stays off on this socket ([`Caps::gso`]).
     ///
     /// A message the kernel refuses (`ECONNREFUSED`, `EHOSTUNREACH`,
     /// `EMSGSIZE`, ...) is skipped and counted in `send_errors`. Returns the
@@ -266,6 +266,9 @@ impl BatchSocket {
         let mut messages = batch.build_messages(0, gso, self.v6);
         let mut m = 0;
         let mut sent = 0usize;
+        // Set while resending after a GSO message failed with EIO/EINVAL:
+        // the next call tells whether GSO or the destination was at fault.
+        let mut probing = false;
         let result = loop {
             if m >= messages {
                 break Ok(sent);
@@ -280,6 +283,12 @@ impl BatchSocket {
                     m += 1;
                 }
                 Ok(k) => {
+                    if probing && m == 0 {
+                        // The same datagrams go out without UDP_SEGMENT:
+                        // this path cannot segment, so stop asking it to.
+                        self.caps.gso = false;
+                        probing = false;
+                    }
                     for i in m..m + k {
                         let info = batch.info(i);
                         sent += info.count;
@@ -296,13 +305,19 @@ impl BatchSocket {
                         continue;
                     }
                     if gso && info.gso && (code == libc::EIO || code == libc::EINVAL) {
-                        // No usable segmentation offload on this path: stop
-                        // using GSO and resend from this message without it.
+                        // Maybe no usable segmentation offload on this path:
+                        // resend the rest of the batch without GSO. If that
+                        // succeeds, GSO was the problem and stays off on this
+                        // socket; if it fails the same way, the destination
+                        // was, and later batches use GSO again.
                         gso = false;
-                        self.caps.gso = false;
+                        probing = true;
                         messages = batch.build_messages(info.first, false, self.v6);
                         m = 0;
                         continue;
+                    }
+                    if probing && m == 0 {
+                        probing = false;
                     }
                     if is_per_message_error(code) {
                         self.stats.send_errors += 1;

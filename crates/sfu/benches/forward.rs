@@ -1,0 +1,295 @@
+//! `sfu/forward`: the SFU's per-packet path, one SRTP packet in and its
+//! fan-out to 10 subscribers out (benches/README.md).
+//!
+//! Setup (untimed): one SFU, one publisher and 10 subscribers, each a
+//! [`tern_client::ClientTransport`] connected for real in memory (ICE +
+//! DTLS-SRTP, virtual time, no sockets). The profile is whatever DTLS
+//! negotiates by default — AEAD_AES_128_GCM (tern-dtls offers
+//! `Profile::ALL`, GCM first); the bench asserts it.
+//!
+//! - `tern`: one 1212-byte RTP packet (1200-byte payload) protected by the
+//!   publisher goes into [`Sfu::handle_receive`] (classify, tuple lookup,
+//!   SSRC check, SRTP unprotect in place, store in the ring) and
+//!   [`Sfu::poll_transmit`] is drained into 10 send buffers (copy, rewrite
+//!   SSRC/seq/timestamp/PT, SRTP protect per subscriber).
+//! - `aead-raw`: the crypto the path cannot avoid, with tern-srtp
+//!   contexts of the same profile: one unprotect and, for 10 contexts, a
+//!   copy of the plaintext into a send buffer and a protect.
+//!
+//! `tern / aead-raw` is the SFU's overhead over the crypto. Each iteration
+//! gets a freshly protected packet with the next sequence number from an
+//! untimed `iter_batched` setup (SRTP replay protection).
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use tern_client::negotiation::{publish_media, subscribed_tracks, SubscriberPts, TrackSpec};
+use tern_client::{ClientTransport, Role};
+use tern_dtls::Certificate;
+use tern_rtp::{Pt, RtpBuilder, Ssrc};
+use tern_sdp::Setup;
+use tern_sfu::{Sfu, SfuConfig, MIN_TRANSMIT_BUF};
+use tern_signal::{MediaPlane, PublishNegotiation, SubscribeNegotiation};
+use tern_srtp::{Context, MasterKey, Profile};
+
+const SUBSCRIBERS: usize = 10;
+const PAYLOAD: usize = 1200;
+const PUB_SSRC: u32 = 0x1234;
+const FWD_SSRC: u32 = 0xF000_0000;
+
+fn sfu_addr() -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 3478)
+}
+
+/// The SFU and its connected clients (client 0 publishes).
+struct Call {
+    sfu: Sfu,
+    clients: Vec<ClientTransport>,
+    now: Instant,
+}
+
+impl Call {
+    fn new() -> Call {
+        let now = Instant::now();
+        let mut sfu = Sfu::new(
+            SfuConfig::new(sfu_addr(), Certificate::generate().unwrap(), 1),
+            now,
+        );
+        let cert = Certificate::generate().unwrap();
+        let tracks = [TrackSpec::video("0", "pub-t0", PUB_SSRC, FWD_SSRC)];
+        let mut clients = Vec::new();
+        for i in 0..=SUBSCRIBERS {
+            let name = if i == 0 {
+                "pub".to_owned()
+            } else {
+                format!("s{i}")
+            };
+            let params = sfu.create_participant(&name, "room").unwrap();
+            let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 1, i as u8 + 1)), 5000);
+            let transport = if i == 0 {
+                &params.publish
+            } else {
+                &params.subscribe
+            };
+            let c =
+                ClientTransport::new(local, &cert, transport, Role::Client, 100 + i as u64, now)
+                    .unwrap();
+            let remote = c.remote_description();
+            if i == 0 {
+                let (media, published) = publish_media(&tracks);
+                sfu.publish_changed(
+                    &name,
+                    &PublishNegotiation {
+                        remote: &remote,
+                        dtls_role: Setup::Passive,
+                        ice_restart: false,
+                        media: &media,
+                        tracks: &published,
+                    },
+                )
+                .unwrap();
+            } else {
+                let subs = subscribed_tracks("pub", &tracks, 0, SubscriberPts::default());
+                sfu.subscribe_changed(
+                    &name,
+                    &SubscribeNegotiation {
+                        remote: &remote,
+                        dtls_role: Setup::Passive,
+                        ice_restart: false,
+                        tracks: &subs,
+                        refused: &[],
+                    },
+                );
+            }
+            clients.push(c);
+        }
+        let mut call = Call { sfu, clients, now };
+        call.connect();
+        call
+    }
+
+    /// Moves datagrams until nobody has anything to send.
+    fn flush(&mut self) {
+        let mut buf = vec![0u8; 2048];
+        loop {
+            let mut moved = false;
+            for c in &mut self.clients {
+                while let Some(t) = c.poll_transmit(&mut buf) {
+                    moved = true;
+                    let from = c.local();
+                    self.sfu
+                        .handle_receive(self.now, from, t.destination, &mut buf[..t.len]);
+                }
+            }
+            while let Some(t) = self.sfu.poll_transmit(&mut buf) {
+                moved = true;
+                if let Some(c) = self.clients.iter_mut().find(|c| c.local() == t.destination) {
+                    c.handle_receive(self.now, t.source, &mut buf[..t.len]);
+                }
+            }
+            while self.sfu.poll_event().is_some() {}
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    /// Runs virtual time until every transport is connected.
+    fn connect(&mut self) {
+        let deadline = self.now + Duration::from_secs(20);
+        while !self.clients.iter().all(|c| c.is_connected()) {
+            self.flush();
+            let next = self
+                .clients
+                .iter()
+                .filter_map(|c| c.poll_timeout())
+                .chain(self.sfu.poll_timeout())
+                .min()
+                .expect("a timer")
+                .max(self.now);
+            assert!(next < deadline, "not connected after 20 s of virtual time");
+            self.now = next;
+            for c in &mut self.clients {
+                c.handle_timeout(self.now);
+            }
+            self.sfu.handle_timeout(self.now);
+        }
+        self.flush();
+    }
+}
+
+/// RTP packet `seq` (1200-byte payload) in a buffer with room for the tag.
+fn rtp(seq: u16) -> Vec<u8> {
+    let mut b = vec![0u8; 12 + PAYLOAD + 16];
+    let payload = [0xAB; PAYLOAD];
+    let n = RtpBuilder::new(
+        Pt::new(96).unwrap(),
+        seq,
+        u32::from(seq).wrapping_mul(3000),
+        Ssrc(PUB_SSRC),
+    )
+    .payload(&payload)
+    .write(&mut b)
+    .unwrap();
+    assert_eq!(n, 12 + PAYLOAD);
+    b
+}
+
+fn context(profile: Profile, i: u8) -> Context {
+    let key: Vec<u8> = (0..profile.master_key_len() as u8).map(|b| b ^ i).collect();
+    let salt: Vec<u8> = (0..profile.master_salt_len() as u8)
+        .map(|b| b ^ i)
+        .collect();
+    Context::new(&MasterKey::new(profile, &key, &salt).unwrap()).unwrap()
+}
+
+fn forward(c: &mut Criterion) {
+    let mut call = Call::new();
+    let profile = call.clients[0].profile().unwrap();
+    assert_eq!(
+        profile,
+        Profile::AeadAes128Gcm,
+        "DTLS negotiates GCM by default"
+    );
+    let publisher_local = call.clients[0].local();
+    // One send buffer per subscriber and a spare.
+    let mut outs = vec![vec![0u8; MIN_TRANSMIT_BUF]; SUBSCRIBERS + 1];
+
+    // Sanity (untimed): one packet reaches every subscriber, decrypted with
+    // the forwarded SSRC.
+    {
+        let mut p = rtp(0);
+        let n = call.clients[0].protect_rtp(&mut p, 12 + PAYLOAD).unwrap();
+        p.truncate(n);
+        call.sfu
+            .handle_receive(call.now, publisher_local, sfu_addr(), &mut p);
+        let mut got = 0;
+        while let Some(t) = call.sfu.poll_transmit(&mut outs[0]) {
+            let sub = call
+                .clients
+                .iter_mut()
+                .find(|c| c.local() == t.destination)
+                .unwrap();
+            match sub.handle_receive(call.now, t.source, &mut outs[0][..t.len]) {
+                tern_client::Incoming::Rtp(n) => {
+                    assert_eq!(n, 12 + PAYLOAD);
+                    assert_eq!(&outs[0][8..12], &FWD_SSRC.to_be_bytes());
+                    got += 1;
+                }
+                other => panic!("subscriber got {other:?}"),
+            }
+        }
+        assert_eq!(got, SUBSCRIBERS, "one packet to each subscriber");
+    }
+
+    let mut g = c.benchmark_group("sfu/forward");
+    g.throughput(Throughput::Elements(1));
+
+    let mut seq: u16 = 1;
+    let publisher = &mut call.clients[0];
+    let sfu = &mut call.sfu;
+    let now = call.now;
+    let mut extra = 0usize;
+    g.bench_function("tern", |b| {
+        b.iter_batched(
+            || {
+                let mut p = rtp(seq);
+                seq = seq.wrapping_add(1);
+                let n = publisher.protect_rtp(&mut p, 12 + PAYLOAD).unwrap();
+                p.truncate(n);
+                p
+            },
+            |mut p| {
+                sfu.handle_receive(now, publisher_local, sfu_addr(), &mut p);
+                let mut k = 0;
+                // Exactly the 10 forwarded packets, except that an
+                // occasional control datagram (RTCP) may come first: it
+                // goes to the spare buffer and is counted.
+                while let Some(t) = sfu.poll_transmit(&mut outs[k.min(SUBSCRIBERS)]) {
+                    black_box(t);
+                    k += 1;
+                }
+                assert!(k >= SUBSCRIBERS);
+                extra += k - SUBSCRIBERS;
+                p
+            },
+            BatchSize::SmallInput,
+        )
+    });
+
+    assert!(extra <= 16, "{extra} control datagrams besides the fan-out");
+
+    let mut sender = context(profile, 0);
+    let mut receiver = context(profile, 0);
+    let mut subscribers: Vec<Context> = (1..=SUBSCRIBERS as u8)
+        .map(|i| context(profile, i))
+        .collect();
+    let mut seq: u16 = 1;
+    g.bench_function("aead-raw", |b| {
+        b.iter_batched(
+            || {
+                let mut p = rtp(seq);
+                seq = seq.wrapping_add(1);
+                let n = sender.protect_rtp(&mut p, 12 + PAYLOAD).unwrap();
+                p.truncate(n);
+                p
+            },
+            |mut p| {
+                let n = receiver.unprotect_rtp(&mut p).unwrap();
+                for (ctx, out) in subscribers.iter_mut().zip(outs.iter_mut()) {
+                    out[..n].copy_from_slice(&p[..n]);
+                    black_box(ctx.protect_rtp(out, n).unwrap());
+                }
+                p
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, forward);
+criterion_main!(benches);

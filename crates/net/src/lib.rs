@@ -32,6 +32,7 @@
 mod affinity;
 mod batch;
 pub mod relay;
+mod sfu_plane;
 mod socket;
 mod sys;
 pub mod worker;
@@ -39,4 +40,6 @@ pub mod worker;
 pub use affinity::{available_cores, pin_to_core, process_cpu_time, thread_cpu_time};
 pub use batch::{Received, RecvBatch, SendBatch};
 pub use relay::{run_relay, FanOut, RelayMode, RelaySnapshot, RelayStats};
+pub use sfu_plane::SfuPlane;
 pub use socket::{BatchSocket, Caps, SocketConfig, SocketStats};
+pub use worker::{Plane, Worker, WorkerConfig, WorkerContext, WorkerGone, WorkerSnapshot};

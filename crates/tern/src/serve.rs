@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::media::{self, MediaThread, SfuPlane, SharedSfu};
+use crate::media::{self, MediaHandle};
 use crate::ws;
 
 /// The demo page, compiled into the binary.
@@ -326,7 +326,7 @@ enum Outbound {
 }
 
 struct Hub {
-    signaling: Signaling<SfuPlane>,
+    signaling: Signaling<MediaHandle>,
     conns: HashMap<ConnectionId, mpsc::Sender<Outbound>>,
 }
 
@@ -366,14 +366,23 @@ fn stats_json(s: &tern_sfu::Stats) -> serde_json::Value {
     })
 }
 
-fn sfu_counts(sfu: &SharedSfu) -> SfuCounts {
-    let s = media::lock(sfu);
-    SfuCounts {
-        participants: s.participant_count(),
-        rooms: s.room_count(),
-        state_size: s.state_size(),
-        stats: s.stats(),
-    }
+/// Asks the media worker for its counts (off the runtime's threads: the
+/// call waits for the worker).
+async fn sfu_counts(media: &MediaHandle) -> Option<SfuCounts> {
+    let media = media.clone();
+    tokio::task::spawn_blocking(move || {
+        media
+            .with_sfu(|s| SfuCounts {
+                participants: s.participant_count(),
+                rooms: s.room_count(),
+                state_size: s.state_size(),
+                stats: s.stats(),
+            })
+            .ok()
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 impl Hub {
@@ -570,7 +579,7 @@ async fn handle_http<S: AsyncRead + AsyncWrite + Unpin>(
     mut s: S,
     peer: SocketAddr,
     hub: mpsc::Sender<HubCmd>,
-    sfu: SharedSfu,
+    sfu: MediaHandle,
     ping_after: Duration,
 ) -> io::Result<()> {
     let Ok(head) = tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut s)).await else {
@@ -616,7 +625,9 @@ async fn handle_http<S: AsyncRead + AsyncWrite + Unpin>(
             let Ok(c) = rx.await else {
                 return respond(&mut s, "503 Service Unavailable", "text/plain", "", b"").await;
             };
-            let m = sfu_counts(&sfu);
+            let Some(m) = sfu_counts(&sfu).await else {
+                return respond(&mut s, "503 Service Unavailable", "text/plain", "", b"").await;
+            };
             let body = serde_json::json!({
                 "rooms": c.rooms,
                 "participants": c.participants,
@@ -890,11 +901,7 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
     // transports by: the announced IP with the port actually bound.
     let media_addr = SocketAddr::new(cfg.announce_ip, bound.port());
     let sfu = media::new_sfu(media_addr, cfg.consent_timeout)?;
-    let fingerprint = media::lock(&sfu)
-        .config()
-        .certificate
-        .fingerprint()
-        .to_string();
+    let fingerprint = sfu.config().certificate.fingerprint().to_string();
     let (expired_tx, expired_rx) = mpsc::unbounded_channel();
     if cfg.drop_rtp_every > 0 {
         tracing::warn!(
@@ -911,14 +918,8 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
         }
         None => None,
     };
-    let mut media_thread = MediaThread::spawn(
-        socket,
-        media_addr,
-        sfu.clone(),
-        expired_tx,
-        cfg.drop_rtp_every,
-    )?;
-    let signaling = Signaling::new(signal_config, SfuPlane::new(sfu.clone()));
+    let sfu = media::spawn_worker(socket, media_addr, sfu, expired_tx, cfg.drop_rtp_every)?;
+    let signaling = Signaling::new(signal_config, sfu.clone());
     let (hub_tx, hub_rx) = mpsc::channel(1024);
     let hub = tokio::spawn(
         Hub {
@@ -983,9 +984,11 @@ async fn run(cfg: ServeConfig) -> Result<(), String> {
     // Give connection tasks a moment to write their close frames.
     tokio::time::sleep(Duration::from_millis(100)).await;
     hub.abort();
-    // Stop the media thread off the runtime's worker (it joins a thread).
+    // Stop the media worker off the runtime's threads (the last handle
+    // joins it).
+    sfu.stop();
     let _ = tokio::task::spawn_blocking(move || {
-        media_thread.stop();
+        drop(sfu);
         if let Some(t) = turn {
             t.stop();
         }
@@ -1089,7 +1092,7 @@ fn spawn_connection(
     peer: SocketAddr,
     tls: Option<tokio_rustls::TlsAcceptor>,
     hub: mpsc::Sender<HubCmd>,
-    sfu: SharedSfu,
+    sfu: MediaHandle,
     permit: tokio::sync::OwnedSemaphorePermit,
     ping_after: Duration,
 ) {

@@ -1,0 +1,538 @@
+//! `tern bench`: packet throughput of the SFU against the machine's limit.
+//!
+//! For each fan-out (subscribers per room) the bench builds rooms on the
+//! SFU's workers with participants from Tern's own client stack (full
+//! ICE, DTLS, SRTP over loopback), then for each packet size pushes
+//! traffic through three systems in the same run:
+//!
+//! - `tern`: the SFU (decrypt once, rewrite and re-encrypt per subscriber,
+//!   batched and GSO sends from tern-net workers);
+//! - `naive`: a relay with one `recvmmsg`/`sendmmsg` loop, no parsing, no
+//!   crypto, no GSO;
+//! - `tuned`: a relay with Tern's batching, GRO and GSO, no parsing, no
+//!   crypto: the machine's practical limit for moving these datagrams.
+//!
+//! Each system runs a load phase at the offered rate (`--rate`, forwarded
+//! packets per second) and a latency phase at half of what the load phase
+//! forwarded. Measured: forwarded packets per second, forwarded packets
+//! per CPU-second of the forwarding threads alone (the generator's share
+//! of the machine does not count), loss, added latency (send time in the
+//! payload to receipt) p50/p99/p99.9, heap allocations and syscalls per
+//! forwarded packet.
+
+mod report;
+mod session;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tern_dtls::Certificate;
+use tern_net::{
+    BatchSocket, FanOut, RelayMode, RelayStats, SfuPlane, SocketConfig, Worker, WorkerConfig,
+};
+use tern_sfu::{Sfu, SfuConfig};
+
+use session::{Counters, Room, Timing, Traffic};
+
+pub use report::Measurement;
+
+/// `tern bench` options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// A short sweep (1, 10, 100 subscribers; short phases): under a minute.
+    #[arg(long)]
+    pub quick: bool,
+    /// Subscribers per room to sweep [default: 1,10,100,500; quick: 1,10,100].
+    #[arg(long, value_delimiter = ',')]
+    pub subscribers: Option<Vec<usize>>,
+    /// Datagram sizes in bytes, SRTP included [default: 160,1200]. 160 is
+    /// audio-like (single packets evenly spaced), larger is video-like
+    /// (frames of several packets sent back to back).
+    #[arg(long, value_delimiter = ',', default_value = "160,1200")]
+    pub sizes: Vec<usize>,
+    /// Publishers per room (each sends audio and video; every subscriber
+    /// receives all of them).
+    #[arg(long, default_value_t = 1)]
+    pub publishers: usize,
+    /// Forwarding workers (threads) of the SFU and of the relays; one room
+    /// per worker, so total load scales with it.
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+    /// Offered load of the load phase, in forwarded packets per second
+    /// (all rooms together).
+    #[arg(long, default_value_t = 200_000)]
+    pub rate: u64,
+    /// Video frames per second (bursts grow when the rate needs more).
+    #[arg(long, default_value_t = 30)]
+    pub fps: u32,
+    /// Seconds per phase [default: 2; quick: 0.6].
+    #[arg(long)]
+    pub seconds: Option<f64>,
+    /// Cores for the forwarding threads, e.g. 0 or 0,1 [default: the
+    /// first `workers` cores when the machine has more cores than that].
+    #[arg(long, value_delimiter = ',')]
+    pub sfu_cores: Option<Vec<usize>>,
+    /// Cores for the load generator's threads [default: the cores after
+    /// the forwarding ones].
+    #[arg(long, value_delimiter = ',')]
+    pub gen_cores: Option<Vec<usize>>,
+    /// Skip the naive and tuned relay baselines.
+    #[arg(long)]
+    pub no_baselines: bool,
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write a plot of throughput and latency against fan-out (SVG).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+}
+
+/// The systems compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum System {
+    Tern,
+    Naive,
+    Tuned,
+}
+
+impl System {
+    pub fn name(self) -> &'static str {
+        match self {
+            System::Tern => "tern",
+            System::Naive => "naive-relay",
+            System::Tuned => "tuned-relay",
+        }
+    }
+}
+
+/// Core placement of the forwarding threads and the generator.
+#[derive(Debug, Clone)]
+struct Cores {
+    fwd: Vec<Option<usize>>,
+    gen: Vec<Option<usize>>,
+}
+
+fn plan_cores(args: &BenchArgs) -> Cores {
+    let n = tern_net::available_cores();
+    let w = args.workers.max(1);
+    let fwd: Vec<Option<usize>> = match &args.sfu_cores {
+        Some(c) if !c.is_empty() => (0..w).map(|i| Some(c[i % c.len()])).collect(),
+        _ if n > w => (0..w).map(Some).collect(),
+        _ => vec![None; w],
+    };
+    let gen: Vec<Option<usize>> = match &args.gen_cores {
+        Some(c) if !c.is_empty() => c.iter().copied().map(Some).collect(),
+        _ if n > w => (w..n).map(Some).collect(),
+        _ => vec![None],
+    };
+    Cores { fwd, gen }
+}
+
+/// Runs the bench; returns the process exit status.
+pub fn run(args: BenchArgs) -> Result<(), String> {
+    let subscribers = args.subscribers.clone().unwrap_or_else(|| {
+        if args.quick {
+            vec![1, 10, 100]
+        } else {
+            vec![1, 10, 100, 500]
+        }
+    });
+    let seconds = args
+        .seconds
+        .unwrap_or(if args.quick { 0.6 } else { 2.0 })
+        .clamp(0.2, 600.0);
+    let phase = Duration::from_secs_f64(seconds);
+    let cores = plan_cores(&args);
+    let workers = args.workers.max(1);
+    let systems: Vec<System> = if args.no_baselines {
+        vec![System::Tern]
+    } else {
+        vec![System::Tern, System::Naive, System::Tuned]
+    };
+    let total_steps = subscribers.len() * args.sizes.len() * systems.len() * 2;
+    let mut progress = report::Progress::new(total_steps);
+    let started = Instant::now();
+    let epoch = Instant::now();
+    // The SFU's workers: one socket, one SFU, one room each.
+    let cert = Certificate::generate().map_err(|e| format!("certificate: {e:?}"))?;
+    let mut sfu_workers = Vec::new();
+    for (i, core) in cores.fwd.iter().enumerate() {
+        let socket = BatchSocket::bind(
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            &relay_socket_config(true),
+        )
+        .map_err(|e| format!("SFU worker socket: {e}"))?;
+        let addr = socket.local_addr().map_err(|e| e.to_string())?;
+        let mut config = SfuConfig::new(addr, cert.clone(), 0xBE7C_0000 + i as u64);
+        // The bench does not refresh consent between phases.
+        config.consent_timeout = Duration::from_secs(3600);
+        config.max_participants = 100_000;
+        let sfu = Sfu::new(config, Instant::now());
+        let mut wc = WorkerConfig::new(format!("tern-fwd-{i}"), addr);
+        wc.core = *core;
+        let plane = SfuPlane::new(sfu, |_| {});
+        sfu_workers.push(Worker::spawn(socket, plane, wc).map_err(|e| e.to_string())?);
+    }
+    let client_cert = Certificate::generate().map_err(|e| format!("certificate: {e:?}"))?;
+    let mut results: Vec<Measurement> = Vec::new();
+    for &subs in &subscribers {
+        progress.note(&format!(
+            "connecting {workers}×({} publishers + {subs} subscribers)",
+            args.publishers
+        ));
+        let mut rooms = Vec::new();
+        for (w, worker) in sfu_workers.iter().enumerate() {
+            rooms.push(session::build_room(
+                worker,
+                w,
+                w,
+                args.publishers.max(1),
+                subs,
+                &client_cert,
+            )?);
+        }
+        for &size in &args.sizes {
+            for &system in &systems {
+                let load = run_phase(
+                    system,
+                    &mut rooms,
+                    &sfu_workers,
+                    &cores,
+                    subs,
+                    size,
+                    args.rate as f64,
+                    phase,
+                    args.fps,
+                    epoch,
+                    &mut progress,
+                    "load",
+                )?;
+                let half_rate = (load.forwarded_pps * 0.5).max(1.0);
+                let half = run_phase(
+                    system,
+                    &mut rooms,
+                    &sfu_workers,
+                    &cores,
+                    subs,
+                    size,
+                    half_rate,
+                    phase,
+                    args.fps,
+                    epoch,
+                    &mut progress,
+                    "half",
+                )?;
+                results.push(report::merge(system, subs, size, workers, load, half));
+            }
+        }
+        for r in &rooms {
+            r.remove(&sfu_workers[r.worker]);
+        }
+    }
+    progress.done();
+    drop(sfu_workers);
+    let summary = report::Summary {
+        results,
+        workers,
+        publishers: args.publishers.max(1),
+        rate: args.rate,
+        seconds,
+        elapsed: started.elapsed().as_secs_f64(),
+        cores: tern_net::available_cores(),
+    };
+    if args.json {
+        report::print_json(&summary)?;
+    } else {
+        report::print_table(&summary);
+    }
+    if let Some(path) = &args.plot {
+        report::write_svg(&summary, path)?;
+    }
+    Ok(())
+}
+
+fn relay_socket_config(batched: bool) -> SocketConfig {
+    SocketConfig {
+        recv_buffer: 8 * 1024 * 1024,
+        send_buffer: 8 * 1024 * 1024,
+        gro: batched,
+        gso: batched,
+        ..SocketConfig::default()
+    }
+}
+
+/// What one phase of one system measured.
+#[derive(Debug, Clone, Default)]
+pub struct PhaseResult {
+    pub offered_pps: f64,
+    pub forwarded_pps: f64,
+    pub pkts_per_cpu_s: f64,
+    pub loss: f64,
+    pub latencies_us: Vec<u32>,
+    pub allocs_per_pkt: Option<f64>,
+    pub syscalls_per_pkt: f64,
+}
+
+/// Counters of the forwarding side at one instant.
+#[derive(Debug, Clone, Copy, Default)]
+struct FwdSample {
+    forwarded: u64,
+    cpu: Duration,
+    allocations: u64,
+    syscalls: u64,
+}
+
+enum Forwarders {
+    Sfu,
+    Relay {
+        stop: Arc<AtomicBool>,
+        stats: Vec<Arc<RelayStats>>,
+        threads: Vec<std::thread::JoinHandle<()>>,
+        addr: SocketAddr,
+    },
+}
+
+fn sample(fwd: &Forwarders, workers: &[Worker<SfuPlane>]) -> Result<FwdSample, String> {
+    let mut s = FwdSample::default();
+    match fwd {
+        Forwarders::Sfu => {
+            for w in workers {
+                let (forwarded, snap) = w
+                    .call_with_context(|p, cx| (p.sfu.stats().forwarded, cx.snapshot()))
+                    .map_err(|e| e.to_string())?;
+                s.forwarded += forwarded;
+                s.cpu += snap.cpu_time;
+                s.allocations += snap.allocations;
+                s.syscalls += snap.socket.syscalls;
+            }
+        }
+        Forwarders::Relay { stats, .. } => {
+            for st in stats {
+                let r = st.snapshot();
+                s.forwarded += r.forwarded;
+                s.cpu += Duration::from_nanos(r.cpu_ns);
+                s.syscalls += r.syscalls;
+            }
+        }
+    }
+    Ok(s)
+}
+
+fn start_relays(system: System, rooms: &[Room], cores: &Cores) -> Result<Forwarders, String> {
+    let mode = if system == System::Naive {
+        RelayMode::Naive
+    } else {
+        RelayMode::Tuned
+    };
+    let mut table = FanOut::new();
+    for r in rooms {
+        let dests: Vec<SocketAddr> = r
+            .subscribers
+            .iter()
+            .filter_map(|s| s.socket.local_addr().ok())
+            .collect();
+        for p in &r.publishers {
+            if let Ok(a) = p.ep.socket.local_addr() {
+                table.insert(a, dests.clone());
+            }
+        }
+    }
+    let table = Arc::new(table);
+    let stop = Arc::new(AtomicBool::new(false));
+    let n = cores.fwd.len();
+    let mut config = relay_socket_config(mode == RelayMode::Tuned);
+    config.reuse_port = n > 1;
+    let first = BatchSocket::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0), &config)
+        .map_err(|e| format!("relay socket: {e}"))?;
+    let addr = first.local_addr().map_err(|e| e.to_string())?;
+    let mut sockets = vec![first];
+    for _ in 1..n {
+        sockets.push(BatchSocket::bind(addr, &config).map_err(|e| format!("relay socket: {e}"))?);
+    }
+    let mut stats = Vec::new();
+    let mut threads = Vec::new();
+    for (i, socket) in sockets.into_iter().enumerate() {
+        let st = Arc::new(RelayStats::default());
+        stats.push(st.clone());
+        let (table, stop, core) = (table.clone(), stop.clone(), cores.fwd[i]);
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("relay-{i}"))
+                .spawn(move || {
+                    if let Some(c) = core {
+                        let _ = tern_net::pin_to_core(c);
+                    }
+                    tern_net::run_relay(socket, table, mode, stop, st);
+                })
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    Ok(Forwarders::Relay {
+        stop,
+        stats,
+        threads,
+        addr,
+    })
+}
+
+/// Runs one phase: the generator offers `rate` forwarded packets per
+/// second through `system` for `length`.
+#[allow(clippy::too_many_arguments)]
+fn run_phase(
+    system: System,
+    rooms: &mut [Room],
+    workers: &[Worker<SfuPlane>],
+    cores: &Cores,
+    subs: usize,
+    size: usize,
+    rate: f64,
+    length: Duration,
+    fps: u32,
+    epoch: Instant,
+    progress: &mut report::Progress,
+    label: &str,
+) -> Result<PhaseResult, String> {
+    progress.step(&format!(
+        "{} {subs} subscribers {size} B {label} ({:.0} pkt/s offered)",
+        system.name(),
+        rate
+    ));
+    let fwd = match system {
+        System::Tern => Forwarders::Sfu,
+        _ => start_relays(system, rooms, cores)?,
+    };
+    let publishers: usize = rooms.iter().map(|r| r.publishers.len()).sum();
+    let outputs_per_input = subs.max(1) as f64;
+    let traffic = Traffic {
+        size,
+        rate_per_publisher: rate / outputs_per_input / publishers.max(1) as f64,
+        fps,
+    };
+    let timing = if system == System::Tern {
+        Timing::Decrypt
+    } else {
+        Timing::Table
+    };
+    let counters: Vec<Counters> = rooms.iter().map(|_| Counters::default()).collect();
+    let warm = length / 5;
+    let result = std::thread::scope(|scope| -> Result<PhaseResult, String> {
+        let mut handles = Vec::new();
+        let mut gen_core = cores.gen.iter().cycle();
+        for (room, c) in rooms.iter_mut().zip(&counters) {
+            let destination = match &fwd {
+                Forwarders::Sfu => workers[room.worker].local_addr(),
+                Forwarders::Relay { addr, .. } => *addr,
+            };
+            let first_ssrc = room.publishers.first().map_or(0, |p| {
+                if size <= 300 {
+                    p.audio_ssrc
+                } else {
+                    p.video_ssrc
+                }
+            });
+            let send_times: Arc<Vec<AtomicU64>> = Arc::new(
+                (0..room.publishers.len() * 65536)
+                    .map(|_| AtomicU64::new(0))
+                    .collect(),
+            );
+            let (pubs, subs_eps) = (&mut room.publishers, &mut room.subscribers);
+            let (st, core_s, core_r) = (
+                send_times.clone(),
+                gen_core.next().copied().flatten(),
+                gen_core.next().copied().flatten(),
+            );
+            handles.push(scope.spawn(move || {
+                if let Some(k) = core_s {
+                    let _ = tern_net::pin_to_core(k);
+                }
+                session::send_loop(pubs, destination, traffic, epoch, c, &st);
+                Ok(Vec::new())
+            }));
+            handles.push(scope.spawn(move || {
+                if let Some(k) = core_r {
+                    let _ = tern_net::pin_to_core(k);
+                }
+                let mut lat = Vec::with_capacity(1 << 20);
+                session::receive_loop(
+                    subs_eps,
+                    4,
+                    timing,
+                    first_ssrc,
+                    epoch,
+                    c,
+                    &send_times,
+                    &mut lat,
+                )?;
+                Ok(lat)
+            }));
+        }
+        std::thread::sleep(warm);
+        let a = sample(&fwd, workers)?;
+        let t0 = Instant::now();
+        std::thread::sleep(length.saturating_sub(warm * 2));
+        let b = sample(&fwd, workers)?;
+        let window = t0.elapsed().as_secs_f64();
+        std::thread::sleep(warm);
+        for c in &counters {
+            c.stop_send.store(true, Ordering::Relaxed);
+        }
+        // Let the last packets arrive.
+        std::thread::sleep(Duration::from_millis(200));
+        for c in &counters {
+            c.stop_recv.store(true, Ordering::Relaxed);
+        }
+        let mut latencies = Vec::new();
+        for h in handles {
+            let lat: Result<Vec<u32>, String> = h
+                .join()
+                .map_err(|_| "generator thread panicked".to_string())?;
+            latencies.extend(lat?);
+        }
+        let sent: u64 = counters
+            .iter()
+            .map(|c| c.sent.load(Ordering::Relaxed))
+            .sum();
+        let received: u64 = counters
+            .iter()
+            .map(|c| c.received.load(Ordering::Relaxed))
+            .sum();
+        let expected = sent as f64 * outputs_per_input;
+        let forwarded = b.forwarded.saturating_sub(a.forwarded);
+        let cpu = b.cpu.saturating_sub(a.cpu).as_secs_f64();
+        let per = |x: u64| {
+            if forwarded == 0 {
+                0.0
+            } else {
+                x as f64 / forwarded as f64
+            }
+        };
+        Ok(PhaseResult {
+            offered_pps: rate,
+            forwarded_pps: forwarded as f64 / window,
+            pkts_per_cpu_s: if cpu > 0.0 {
+                forwarded as f64 / cpu
+            } else {
+                0.0
+            },
+            loss: if expected > 0.0 {
+                (1.0 - received as f64 / expected).max(0.0)
+            } else {
+                0.0
+            },
+            latencies_us: latencies,
+            allocs_per_pkt: (system == System::Tern)
+                .then(|| per(b.allocations.saturating_sub(a.allocations))),
+            syscalls_per_pkt: per(b.syscalls.saturating_sub(a.syscalls)),
+        })
+    });
+    if let Forwarders::Relay { stop, threads, .. } = fwd {
+        stop.store(true, Ordering::Relaxed);
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+    result
+}

@@ -1,0 +1,487 @@
+//! The load generator: participants built from Tern's own client stack
+//! (tern-client: full ICE, DTLS client, SRTP) on real loopback sockets
+//! (tern-net batches), connected to the SFU's workers the way signaling
+//! would connect them, then driven by a sender and a receiver thread per
+//! room.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tern_client::negotiation::{publish_media, subscribed_tracks, SubscriberPts, TrackSpec};
+use tern_client::{ClientTransport, Incoming, Role};
+use tern_dtls::Certificate;
+use tern_net::{BatchSocket, RecvBatch, SendBatch, SfuPlane, SocketConfig, Worker};
+use tern_rtp::{classify, PacketKind, RtpPacket};
+use tern_sdp::Setup;
+use tern_signal::{MediaPlane, PublishNegotiation, SubscribeNegotiation};
+
+/// Bytes an SRTP AES-GCM tag adds (the profile Tern's DTLS prefers).
+pub const SRTP_OVERHEAD: usize = 16;
+/// RTP header the generator writes (no CSRC, no extension).
+const RTP_HEADER: usize = 12;
+/// Largest burst ("frame") of video packets sent back to back.
+const MAX_BURST: u64 = 32;
+
+/// One generator endpoint: a socket and the client transport on it.
+pub struct Endpoint {
+    pub socket: BatchSocket,
+    pub transport: ClientTransport,
+}
+
+/// A publisher: an audio and a video track.
+pub struct Publisher {
+    pub ep: Endpoint,
+    pub audio_ssrc: u32,
+    pub video_ssrc: u32,
+    seq: u16,
+    ts: u32,
+    counter: u64,
+}
+
+/// The participants of one room, all on one SFU worker.
+pub struct Room {
+    pub worker: usize,
+    pub names: Vec<String>,
+    pub publishers: Vec<Publisher>,
+    pub subscribers: Vec<Endpoint>,
+}
+
+fn socket_config() -> SocketConfig {
+    SocketConfig {
+        recv_buffer: 4 * 1024 * 1024,
+        send_buffer: 4 * 1024 * 1024,
+        ..SocketConfig::default()
+    }
+}
+
+fn bind_local() -> Result<BatchSocket, String> {
+    BatchSocket::bind(
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+        &socket_config(),
+    )
+    .map_err(|e| format!("generator socket: {e}"))
+}
+
+fn endpoint(
+    cert: &Certificate,
+    params: &tern_signal::TransportParams,
+    seed: u64,
+) -> Result<Endpoint, String> {
+    let socket = bind_local()?;
+    let local = socket.local_addr().map_err(|e| e.to_string())?;
+    let transport = ClientTransport::new(local, cert, params, Role::Client, seed, Instant::now())
+        .map_err(|e| format!("client transport: {}", e.reason()))?;
+    Ok(Endpoint { socket, transport })
+}
+
+/// Creates a room of `publishers` and `subscribers` on `worker` (every
+/// subscriber receives every publisher's audio and video) and connects
+/// every transport (ICE, DTLS) over loopback.
+pub fn build_room(
+    worker: &Worker<SfuPlane>,
+    worker_index: usize,
+    room: usize,
+    publishers: usize,
+    subscribers: usize,
+    cert: &Certificate,
+) -> Result<Room, String> {
+    type SfuCall = Box<dyn FnOnce(&mut tern_sfu::Sfu) -> Result<(), String> + Send>;
+    let call = |f: SfuCall| {
+        worker
+            .call(move |p| {
+                p.sfu.set_now(Instant::now());
+                f(&mut p.sfu)
+            })
+            .map_err(|e| e.to_string())?
+    };
+    let room_name = format!("bench-{room}");
+    let mut names = Vec::new();
+    let mut pubs = Vec::new();
+    let mut specs = Vec::new();
+    for i in 0..publishers {
+        let name = format!("r{room}-p{i}");
+        let params = {
+            let (n, r) = (name.clone(), room_name.clone());
+            worker
+                .call(move |p| {
+                    p.sfu.set_now(Instant::now());
+                    p.sfu.create_participant(&n, &r)
+                })
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("create participant: {e}"))?
+        };
+        let seed = 0x1000 + (room * 100_000 + i) as u64;
+        let ep = endpoint(cert, &params.publish, seed)?;
+        let base = 0x1000_0000 + (room * 10_000 + i) as u32 * 4;
+        let tracks = vec![
+            TrackSpec::audio("0", &format!("{name}-a"), base, 0xA000_0000 + base),
+            TrackSpec::video("1", &format!("{name}-v"), base + 1, 0xA000_0000 + base + 1),
+        ];
+        let (media, published) = publish_media(&tracks);
+        let remote = ep.transport.remote_description();
+        let n = name.clone();
+        call(Box::new(move |s| {
+            s.publish_changed(
+                &n,
+                &PublishNegotiation {
+                    remote: &remote,
+                    dtls_role: Setup::Passive,
+                    ice_restart: false,
+                    media: &media,
+                    tracks: &published,
+                },
+            )
+            .map_err(|e| format!("publish: {e}"))
+        }))?;
+        pubs.push(Publisher {
+            ep,
+            audio_ssrc: base,
+            video_ssrc: base + 1,
+            seq: 1,
+            ts: 1,
+            counter: 0,
+        });
+        specs.push((name.clone(), tracks));
+        names.push(name);
+    }
+    let mut subs = Vec::new();
+    for j in 0..subscribers {
+        let name = format!("r{room}-s{j}");
+        let params = {
+            let (n, r) = (name.clone(), room_name.clone());
+            worker
+                .call(move |p| {
+                    p.sfu.set_now(Instant::now());
+                    p.sfu.create_participant(&n, &r)
+                })
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("create participant: {e}"))?
+        };
+        let seed = 0x9000_0000 + (room * 100_000 + j) as u64;
+        let ep = endpoint(cert, &params.subscribe, seed)?;
+        let mut tracks = Vec::new();
+        for (k, (publisher, t)) in specs.iter().enumerate() {
+            tracks.extend(subscribed_tracks(
+                publisher,
+                t,
+                k * 2,
+                SubscriberPts::default(),
+            ));
+        }
+        let remote = ep.transport.remote_description();
+        let n = name.clone();
+        call(Box::new(move |s| {
+            s.subscribe_changed(
+                &n,
+                &SubscribeNegotiation {
+                    remote: &remote,
+                    dtls_role: Setup::Passive,
+                    ice_restart: false,
+                    tracks: &tracks,
+                    refused: &[],
+                },
+            );
+            Ok(())
+        }))?;
+        subs.push(ep);
+        names.push(name);
+    }
+    let mut room = Room {
+        worker: worker_index,
+        names,
+        publishers: pubs,
+        subscribers: subs,
+    };
+    connect(&mut room)?;
+    Ok(room)
+}
+
+/// Runs the transports' ICE and DTLS over their sockets until all are
+/// connected (30 s at most).
+fn connect(room: &mut Room) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut input = RecvBatch::new(16, 2048);
+    let mut out = SendBatch::new(16, 2048);
+    loop {
+        let mut all = true;
+        let now = Instant::now();
+        let eps = room
+            .publishers
+            .iter_mut()
+            .map(|p| &mut p.ep)
+            .chain(room.subscribers.iter_mut());
+        for ep in eps {
+            pump(ep, now, &mut input, &mut out);
+            all &= ep.transport.is_connected();
+            if let Some(why) = ep.transport.failure() {
+                return Err(format!("generator transport failed: {why}"));
+            }
+        }
+        if all {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err("generator transports did not connect within 30 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// One round of a transport's control traffic: received datagrams in,
+/// due timers, datagrams out. Returns RTP packets seen (counted, not
+/// decrypted).
+fn pump(ep: &mut Endpoint, now: Instant, input: &mut RecvBatch, out: &mut SendBatch) {
+    while let Ok(n) = ep.socket.recv_batch(input, Some(Duration::ZERO)) {
+        if n == 0 {
+            break;
+        }
+        for i in 0..n {
+            if let Some(r) = input.get_mut(i) {
+                let _ = ep.transport.handle_receive(now, r.source, r.data);
+            }
+        }
+    }
+    if ep.transport.poll_timeout().is_some_and(|t| t <= now) {
+        ep.transport.handle_timeout(now);
+    }
+    while let Some(buf) = out.next_buf() {
+        let Some(t) = ep.transport.poll_transmit(buf) else {
+            break;
+        };
+        out.commit(t.len, t.destination, None);
+    }
+    if !out.is_empty() {
+        let _ = ep.socket.send_batch(out);
+    }
+}
+
+/// What one phase sends.
+#[derive(Debug, Clone, Copy)]
+pub struct Traffic {
+    /// Datagram size on the wire (SRTP included): 160 is audio-like
+    /// (single packets, evenly spaced), larger is video-like (frames of
+    /// up to 32 packets sent back to back).
+    pub size: usize,
+    /// Packets per second per publisher.
+    pub rate_per_publisher: f64,
+    /// Video frames per second (bursts are larger when the rate needs).
+    pub fps: u32,
+}
+
+/// Shared counters of one room's phase.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub sent: AtomicU64,
+    pub received: AtomicU64,
+    pub stop_send: AtomicBool,
+    pub stop_recv: AtomicBool,
+}
+
+/// The sender: paces bursts from every publisher to `destination`.
+/// `send_times[publisher * 65536 + seq]` keeps each packet's send time
+/// (nanoseconds since `epoch`) for receivers that cannot decrypt.
+pub fn send_loop(
+    pubs: &mut [Publisher],
+    destination: SocketAddr,
+    traffic: Traffic,
+    epoch: Instant,
+    counters: &Counters,
+    send_times: &[AtomicU64],
+) {
+    let audio = traffic.size <= 300;
+    let rate = traffic.rate_per_publisher.max(1.0);
+    let burst = if audio {
+        1
+    } else {
+        ((rate / f64::from(traffic.fps.max(1))) as u64).clamp(1, MAX_BURST)
+    };
+    let interval = Duration::from_secs_f64(burst as f64 / rate);
+    let payload_len = traffic
+        .size
+        .saturating_sub(RTP_HEADER + SRTP_OVERHEAD)
+        .max(16);
+    let mut out = SendBatch::new(MAX_BURST as usize * 2, 2048);
+    let mut input = RecvBatch::new(16, 2048);
+    let mut ctl = SendBatch::new(16, 2048);
+    let mut next = Instant::now();
+    let mut last_service = next;
+    while !counters.stop_send.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        if now < next {
+            // Between bursts: the publishers' own control traffic (RTCP
+            // from the SFU, consent), every 50 ms.
+            if now.duration_since(last_service) > Duration::from_millis(50) {
+                last_service = now;
+                for p in pubs.iter_mut() {
+                    pump(&mut p.ep, now, &mut input, &mut ctl);
+                }
+            }
+            std::thread::sleep((next - now).min(Duration::from_millis(2)));
+            continue;
+        }
+        for (pi, p) in pubs.iter_mut().enumerate() {
+            let (ssrc, pt, ts_step) = if audio {
+                (p.audio_ssrc, tern_client::negotiation::OPUS_PT, 960)
+            } else {
+                (p.video_ssrc, tern_client::negotiation::VP8_PT, 3000)
+            };
+            for b in 0..burst {
+                let Some(buf) = out.next_buf() else { break };
+                let len = RTP_HEADER + payload_len;
+                let marker = if b + 1 == burst { 0x80 } else { 0 };
+                buf[0] = 0x80;
+                buf[1] = pt | marker;
+                buf[2..4].copy_from_slice(&p.seq.to_be_bytes());
+                buf[4..8].copy_from_slice(&p.ts.to_be_bytes());
+                buf[8..12].copy_from_slice(&ssrc.to_be_bytes());
+                let sent_ns = epoch.elapsed().as_nanos() as u64;
+                buf[12..20].copy_from_slice(&sent_ns.to_be_bytes());
+                buf[20..28].copy_from_slice(&p.counter.to_be_bytes());
+                buf[28..len].fill(0x5A);
+                if let Some(slot) = send_times.get(pi * 65536 + usize::from(p.seq)) {
+                    slot.store(sent_ns, Ordering::Relaxed);
+                }
+                match p.ep.transport.protect_rtp(buf, len) {
+                    Ok(n) => out.commit(n, destination, None),
+                    Err(_) => continue,
+                }
+                p.seq = p.seq.wrapping_add(1);
+                p.counter += 1;
+            }
+            p.ts = p.ts.wrapping_add(ts_step);
+            let n = out.len() as u64;
+            let _ = p.ep.socket.send_batch(&mut out);
+            counters.sent.fetch_add(n, Ordering::Relaxed);
+        }
+        next += interval;
+        // Far behind (the core is saturated): do not try to catch up
+        // with a flood.
+        if now.saturating_duration_since(next) > Duration::from_millis(50) {
+            next = now;
+        }
+    }
+}
+
+/// How a receiver finds a packet's send time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timing {
+    /// Decrypt (the SFU re-encrypted per subscriber) and read the payload.
+    Decrypt,
+    /// Look the (publisher SSRC, sequence number) up in the send-time
+    /// table (a relay forwards the publisher's bytes unchanged).
+    Table,
+}
+
+/// The receiver: every subscriber socket through epoll; counts RTP
+/// packets, and for the first `sampled` subscribers records latency in
+/// microseconds.
+#[allow(clippy::too_many_arguments)]
+pub fn receive_loop(
+    subs: &mut [Endpoint],
+    sampled: usize,
+    timing: Timing,
+    pubs_first_ssrc: u32,
+    epoch: Instant,
+    counters: &Counters,
+    send_times: &[AtomicU64],
+    latencies: &mut Vec<u32>,
+) -> Result<(), String> {
+    use nix::sys::epoll::{
+        epoll_create1, epoll_ctl, epoll_wait, EpollCreateFlags, EpollEvent, EpollFlags, EpollOp,
+    };
+    let epfd = epoll_create1(EpollCreateFlags::EPOLL_CLOEXEC).map_err(|e| format!("epoll: {e}"))?;
+    // Closes the epoll descriptor however the loop ends.
+    struct Close(i32);
+    impl Drop for Close {
+        fn drop(&mut self) {
+            let _ = nix::unistd::close(self.0);
+        }
+    }
+    let _close = Close(epfd);
+    for (i, s) in subs.iter().enumerate() {
+        let mut ev = EpollEvent::new(EpollFlags::EPOLLIN, i as u64);
+        epoll_ctl(epfd, EpollOp::EpollCtlAdd, s.socket.as_raw_fd(), &mut ev)
+            .map_err(|e| format!("epoll add: {e}"))?;
+    }
+    let mut events = vec![EpollEvent::empty(); 256];
+    let mut input = RecvBatch::new(64, 2048);
+    let cap = latencies.capacity();
+    while !counters.stop_recv.load(Ordering::Relaxed) {
+        let n = epoll_wait(epfd, &mut events, 5).unwrap_or(0);
+        for ev in &events[..n] {
+            let i = ev.data() as usize;
+            let Some(s) = subs.get_mut(i) else { continue };
+            loop {
+                let n = s
+                    .socket
+                    .recv_batch(&mut input, Some(Duration::ZERO))
+                    .unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                let now = Instant::now();
+                let mut rtp = 0;
+                for k in 0..n {
+                    let Some(r) = input.get_mut(k) else { break };
+                    match classify(r.data) {
+                        PacketKind::Rtp => {
+                            rtp += 1;
+                            if i >= sampled || latencies.len() >= cap {
+                                continue;
+                            }
+                            let sent = match timing {
+                                Timing::Decrypt => {
+                                    match s.transport.handle_receive(now, r.source, r.data) {
+                                        Incoming::Rtp(len) => RtpPacket::new_checked(
+                                            &r.data[..len],
+                                        )
+                                        .ok()
+                                        .and_then(|p| {
+                                            p.payload().get(..8).map(|b| {
+                                                u64::from_be_bytes(b.try_into().unwrap_or([0; 8]))
+                                            })
+                                        }),
+                                        _ => None,
+                                    }
+                                }
+                                Timing::Table => {
+                                    RtpPacket::new_checked(&r.data[..]).ok().and_then(|p| {
+                                        let ssrc = p.ssrc().0;
+                                        let pi = (ssrc.wrapping_sub(pubs_first_ssrc) / 4) as usize;
+                                        send_times
+                                            .get(pi * 65536 + usize::from(p.sequence_number()))
+                                            .map(|t| t.load(Ordering::Relaxed))
+                                    })
+                                }
+                            };
+                            if let Some(sent) = sent {
+                                let at = now.duration_since(epoch).as_nanos() as u64;
+                                latencies.push((at.saturating_sub(sent) / 1000) as u32);
+                            }
+                        }
+                        _ if timing == Timing::Decrypt => {
+                            let _ = s.transport.handle_receive(now, r.source, r.data);
+                        }
+                        _ => {}
+                    }
+                }
+                counters.received.fetch_add(rtp, Ordering::Relaxed);
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Room {
+    /// Frees the room's participants on the SFU.
+    pub fn remove(&self, worker: &Worker<SfuPlane>) {
+        let names = self.names.clone();
+        let _ = worker.call(move |p| {
+            p.sfu.set_now(Instant::now());
+            for n in &names {
+                p.sfu.remove_participant(n);
+            }
+        });
+    }
+}

@@ -373,6 +373,18 @@ pub struct Sfu {
     jobs: VecDeque<Job>,
     events: VecDeque<Event>,
     stats: Stats,
+    /// Scratch space of the timer path, kept so a steady-state tick
+    /// (reports, consent) allocates nothing.
+    scratch: Scratch,
+}
+
+/// Reused buffers of [`Sfu::handle_timeout`].
+#[derive(Debug, Default)]
+struct Scratch {
+    keys: Vec<TKey>,
+    pids: Vec<Pid>,
+    blocks: Vec<ReportBlock>,
+    srs: Vec<(Ssrc, SenderInfo)>,
 }
 
 fn rng_u64(rng: &mut SeededRng) -> u64 {
@@ -416,6 +428,7 @@ impl Sfu {
             jobs: VecDeque::with_capacity(MAX_JOBS),
             events: VecDeque::new(),
             stats: Stats::default(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -1716,8 +1729,10 @@ impl Sfu {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
         let now = self.now;
-        let keys: Vec<TKey> = self.transports.keys().copied().collect();
-        for key in keys {
+        let mut keys = std::mem::take(&mut self.scratch.keys);
+        keys.clear();
+        keys.extend(self.transports.keys().copied());
+        for &key in &keys {
             let Some(t) = self.transports.get_mut(&key) else {
                 continue;
             };
@@ -1731,8 +1746,11 @@ impl Sfu {
             }
             self.drain_transport(key);
         }
-        let pids: Vec<Pid> = self.participants.keys().copied().collect();
-        for pid in pids {
+        self.scratch.keys = keys;
+        let mut pids = std::mem::take(&mut self.scratch.pids);
+        pids.clear();
+        pids.extend(self.participants.keys().copied());
+        for &pid in &pids {
             let due_nack = self.participants.get(&pid).is_some_and(|p| {
                 p.tracks.iter().any(|t| {
                     t.recv
@@ -1775,6 +1793,7 @@ impl Sfu {
                 }
             }
         }
+        self.scratch.pids = pids;
     }
 
     fn send_receiver_reports(&mut self, pid: Pid, now: Instant) {
@@ -1785,7 +1804,8 @@ impl Sfu {
         let Some(p) = self.participants.get_mut(&pid) else {
             return;
         };
-        let mut blocks: Vec<ReportBlock> = Vec::new();
+        let mut blocks = std::mem::take(&mut self.scratch.blocks);
+        blocks.clear();
         for t in &mut p.tracks {
             let Some(r) = t.recv.as_mut() else { continue };
             let (lsr, dlsr) = match r.last_sr {
@@ -1826,11 +1846,13 @@ impl Sfu {
                 self.stats.reports_sent += 1;
             }
         }
+        self.scratch.blocks = blocks;
     }
 
     fn send_sender_reports(&mut self, sid: Pid, now: Instant) {
         let ntp_now = ntp(self.config.wall_clock_at_start, self.epoch, now);
-        let mut srs: Vec<(Ssrc, SenderInfo)> = Vec::new();
+        let mut srs = std::mem::take(&mut self.scratch.srs);
+        srs.clear();
         for p in self.participants.values() {
             for t in &p.tracks {
                 let publisher_sr = t.recv.as_ref().and_then(|r| r.last_sr_rtp);
@@ -1879,6 +1901,7 @@ impl Sfu {
                 self.stats.reports_sent += chunk.len() as u64;
             }
         }
+        self.scratch.srs = srs;
     }
 
     /// When to call [`Sfu::handle_timeout`] next.

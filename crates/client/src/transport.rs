@@ -447,6 +447,13 @@ mod tests {
         "10.0.1.1:5000".parse().unwrap()
     }
 
+    /// Load generators move transports into worker threads.
+    #[test]
+    fn client_transport_is_send() {
+        fn send<T: Send>() {}
+        send::<ClientTransport>();
+    }
+
     #[test]
     fn new_refuses_unusable_parameters() {
         let cert = Certificate::generate().unwrap();

@@ -562,6 +562,7 @@ impl Sfu {
             );
             creds[i] = Some(c);
         }
+        self.reserve_ctrl_buffers();
         self.ids.insert(participant.to_owned(), pid);
         self.rooms.entry(room.to_owned()).or_default().push(pid);
         self.participants.insert(
@@ -933,6 +934,20 @@ impl Sfu {
     // ------------------------------------------------------------------
     // Output queues
     // ------------------------------------------------------------------
+
+    /// Keeps two control buffers per transport (and a few more) ready in
+    /// the pool, and room in the pool for every queued datagram, so a tick
+    /// on which every transport sends a report at once allocates nothing.
+    /// Called when transports are created (the control plane's time).
+    fn reserve_ctrl_buffers(&mut self) {
+        let want = (2 * self.transports.len() + 16).min(MAX_CTRL_QUEUE);
+        let have = self.pool.len() + self.ctrl.len();
+        self.pool
+            .reserve(MAX_CTRL_QUEUE.saturating_sub(self.pool.len()));
+        for _ in have..want {
+            self.pool.push(Vec::with_capacity(SLOT_LEN));
+        }
+    }
 
     fn take_buf(&mut self) -> Vec<u8> {
         let mut v = self.pool.pop().unwrap_or_default();

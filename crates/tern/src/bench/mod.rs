@@ -536,3 +536,6 @@ fn run_phase(
     }
     result
 }
+
+#[cfg(test)]
+mod zero_alloc_test;

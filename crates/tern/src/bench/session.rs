@@ -39,6 +39,51 @@ pub struct Publisher {
     counter: u64,
 }
 
+impl Publisher {
+    /// Writes the next SRTP packet of `size` bytes on the wire into `buf`
+    /// (audio when `size` ≤ 300 bytes, else video): RTP header, the send
+    /// time (`sent_ns`) and a packet counter at the start of the payload,
+    /// protected in place. Returns its length.
+    pub fn write_packet(
+        &mut self,
+        buf: &mut [u8],
+        size: usize,
+        marker: bool,
+        sent_ns: u64,
+    ) -> Option<usize> {
+        let (ssrc, pt) = if size <= 300 {
+            (self.audio_ssrc, tern_client::negotiation::OPUS_PT)
+        } else {
+            (self.video_ssrc, tern_client::negotiation::VP8_PT)
+        };
+        let len = RTP_HEADER + size.saturating_sub(RTP_HEADER + SRTP_OVERHEAD).max(16);
+        let buf_len = buf.len();
+        let b = buf.get_mut(..len)?;
+        b[0] = 0x80;
+        b[1] = pt | if marker { 0x80 } else { 0 };
+        b[2..4].copy_from_slice(&self.seq.to_be_bytes());
+        b[4..8].copy_from_slice(&self.ts.to_be_bytes());
+        b[8..12].copy_from_slice(&ssrc.to_be_bytes());
+        b[12..20].copy_from_slice(&sent_ns.to_be_bytes());
+        b[20..28].copy_from_slice(&self.counter.to_be_bytes());
+        b[28..].fill(0x5A);
+        let n = self
+            .ep
+            .transport
+            .protect_rtp(&mut buf[..buf_len], len)
+            .ok()?;
+        self.seq = self.seq.wrapping_add(1);
+        self.counter += 1;
+        Some(n)
+    }
+
+    /// Advances the RTP clock by one frame (20 ms of audio at 48 kHz, or
+    /// 1/30 s of video at 90 kHz).
+    pub fn end_frame(&mut self, audio: bool) {
+        self.ts = self.ts.wrapping_add(if audio { 960 } else { 3000 });
+    }
+}
+
 /// The participants of one room, all on one SFU worker.
 pub struct Room {
     pub worker: usize,
@@ -297,10 +342,6 @@ pub fn send_loop(
         ((rate / f64::from(traffic.fps.max(1))) as u64).clamp(1, MAX_BURST)
     };
     let interval = Duration::from_secs_f64(burst as f64 / rate);
-    let payload_len = traffic
-        .size
-        .saturating_sub(RTP_HEADER + SRTP_OVERHEAD)
-        .max(16);
     let mut out = SendBatch::new(MAX_BURST as usize * 2, 2048);
     let mut input = RecvBatch::new(16, 2048);
     let mut ctl = SendBatch::new(16, 2048);
@@ -321,35 +362,17 @@ pub fn send_loop(
             continue;
         }
         for (pi, p) in pubs.iter_mut().enumerate() {
-            let (ssrc, pt, ts_step) = if audio {
-                (p.audio_ssrc, tern_client::negotiation::OPUS_PT, 960)
-            } else {
-                (p.video_ssrc, tern_client::negotiation::VP8_PT, 3000)
-            };
             for b in 0..burst {
                 let Some(buf) = out.next_buf() else { break };
-                let len = RTP_HEADER + payload_len;
-                let marker = if b + 1 == burst { 0x80 } else { 0 };
-                buf[0] = 0x80;
-                buf[1] = pt | marker;
-                buf[2..4].copy_from_slice(&p.seq.to_be_bytes());
-                buf[4..8].copy_from_slice(&p.ts.to_be_bytes());
-                buf[8..12].copy_from_slice(&ssrc.to_be_bytes());
                 let sent_ns = epoch.elapsed().as_nanos() as u64;
-                buf[12..20].copy_from_slice(&sent_ns.to_be_bytes());
-                buf[20..28].copy_from_slice(&p.counter.to_be_bytes());
-                buf[28..len].fill(0x5A);
                 if let Some(slot) = send_times.get(pi * 65536 + usize::from(p.seq)) {
                     slot.store(sent_ns, Ordering::Relaxed);
                 }
-                match p.ep.transport.protect_rtp(buf, len) {
-                    Ok(n) => out.commit(n, destination, None),
-                    Err(_) => continue,
+                if let Some(n) = p.write_packet(buf, traffic.size, b + 1 == burst, sent_ns) {
+                    out.commit(n, destination, None);
                 }
-                p.seq = p.seq.wrapping_add(1);
-                p.counter += 1;
             }
-            p.ts = p.ts.wrapping_add(ts_step);
+            p.end_frame(audio);
             let n = out.len() as u64;
             let _ = p.ep.socket.send_batch(&mut out);
             counters.sent.fetch_add(n, Ordering::Relaxed);

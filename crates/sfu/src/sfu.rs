@@ -210,6 +210,41 @@ pub struct Stats {
 type Pid = u64;
 type TKey = (Pid, Dir);
 
+/// A cheap multiplicative hasher for maps keyed by [`Pid`] (looked up once
+/// or twice per forwarded packet). Pids are assigned here, sequentially, so
+/// the keys are not a peer's choice and SipHash's flooding resistance buys
+/// nothing.
+#[derive(Default)]
+struct PidHasher(u64);
+
+impl std::hash::Hasher for PidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
+}
+
+type PidMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<PidHasher>>;
+
 #[derive(Debug)]
 struct Transport {
     ice: Agent,
@@ -361,9 +396,9 @@ pub struct Sfu {
     rng: SeededRng,
     next_pid: Pid,
     ids: HashMap<String, Pid>,
-    participants: HashMap<Pid, Participant>,
+    participants: PidMap<Pid, Participant>,
     rooms: HashMap<String, Vec<Pid>>,
-    transports: HashMap<TKey, Transport>,
+    transports: PidMap<TKey, Transport>,
     tuples: HashMap<(SocketAddr, SocketAddr), TKey>,
     ufrags: HashMap<String, TKey>,
     /// (subscriber, SSRC it receives) → (publisher, track).
@@ -417,9 +452,9 @@ impl Sfu {
             rng,
             next_pid: 1,
             ids: HashMap::new(),
-            participants: HashMap::new(),
+            participants: PidMap::default(),
             rooms: HashMap::new(),
-            transports: HashMap::new(),
+            transports: PidMap::default(),
             tuples: HashMap::new(),
             ufrags: HashMap::new(),
             sub_routes: HashMap::new(),

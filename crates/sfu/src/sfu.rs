@@ -2017,40 +2017,34 @@ impl Sfu {
                 });
             }
         }
-        while let Some(job) = self.jobs.front_mut() {
-            let job_copy = *job;
-            let (result, next) = self.run_job(job_copy, buf);
-            match next {
-                Some(n) => {
-                    if let Some(j) = self.jobs.front_mut() {
-                        j.kind = JobKind::Fanout { next: n };
-                    }
-                }
-                None => {
-                    self.jobs.pop_front();
-                }
-            }
-            if let Some(t) = result {
+        while let Some(&job) = self.jobs.front() {
+            if let Some(t) = self.run_job(job, buf) {
                 return Some(t);
             }
         }
         None
     }
 
-    /// Runs one step of a job: returns the datagram written (if any) and,
-    /// for a fan-out, the next subscriber index to continue from.
-    fn run_job(&mut self, job: Job, buf: &mut [u8]) -> (Option<Transmit>, Option<usize>) {
+    /// Runs one step of `job`, the front job: returns the datagram written
+    /// (if any) and leaves the job at the next subscriber of a fan-out, or
+    /// pops it when done. (Advancing here rather than returning the next
+    /// index keeps the large return value a plain `Option<Transmit>`.)
+    fn run_job(&mut self, job: Job, buf: &mut [u8]) -> Option<Transmit> {
         let Some(p) = self.participants.get_mut(&job.publisher) else {
-            return (None, None);
+            self.jobs.pop_front();
+            return None;
         };
         let Some(track) = p.tracks.get_mut(job.track) else {
-            return (None, None);
+            self.jobs.pop_front();
+            return None;
         };
         let Some(data) = track.ring.at(job.slot, job.seq) else {
-            return (None, None);
+            self.jobs.pop_front();
+            return None;
         };
         let Ok(src) = RtpPacket::new_checked(data) else {
-            return (None, None);
+            self.jobs.pop_front();
+            return None;
         };
         let (start, only) = match job.kind {
             JobKind::Fanout { next } => (next, None),
@@ -2085,14 +2079,15 @@ impl Sfu {
                 destination: remote,
                 len,
             };
-            let next = if only.is_some() || i >= track.subs.len() {
-                None
-            } else {
-                Some(i)
-            };
-            return (Some(tx), next);
+            if only.is_some() || i >= track.subs.len() {
+                self.jobs.pop_front();
+            } else if let Some(j) = self.jobs.front_mut() {
+                j.kind = JobKind::Fanout { next: i };
+            }
+            return Some(tx);
         }
-        (None, None)
+        self.jobs.pop_front();
+        None
     }
 }
 

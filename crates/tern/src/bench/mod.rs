@@ -65,7 +65,14 @@ pub struct BenchArgs {
     /// (all rooms together).
     #[arg(long, default_value_t = 200_000)]
     pub rate: u64,
-    /// Video frames per second (bursts grow when the rate needs more).
+    /// Video-like traffic: frames are the size a stream of this bitrate
+    /// (kbit/s) at `--fps` has, sent back to back (2,500 kbit/s at 30 fps
+    /// in 1,200-byte packets: 9 per frame). Frames are sent as often as
+    /// the offered load needs: one publisher stands for several such
+    /// streams.
+    #[arg(long, default_value_t = 2500)]
+    pub video_kbps: u32,
+    /// Video frame rate of the stream `--video-kbps` describes.
     #[arg(long, default_value_t = 30)]
     pub fps: u32,
     /// Seconds per phase [default: 2; quick: 0.6].
@@ -205,7 +212,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
                     size,
                     args.rate as f64,
                     phase,
-                    args.fps,
+                    frame_packets(&args, size),
                     epoch,
                     &mut progress,
                     "load",
@@ -220,7 +227,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
                     size,
                     half_rate,
                     phase,
-                    args.fps,
+                    frame_packets(&args, size),
                     epoch,
                     &mut progress,
                     "half",
@@ -252,6 +259,12 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         report::write_svg(&summary, path)?;
     }
     Ok(())
+}
+
+/// Packets of `size` bytes per video frame at `--video-kbps` and `--fps`.
+fn frame_packets(args: &BenchArgs, size: usize) -> u64 {
+    let frame_bytes = f64::from(args.video_kbps) * 1000.0 / 8.0 / f64::from(args.fps.max(1));
+    (frame_bytes / size.max(1) as f64).ceil().max(1.0) as u64
 }
 
 fn relay_socket_config(batched: bool) -> SocketConfig {
@@ -390,7 +403,7 @@ fn run_phase(
     size: usize,
     rate: f64,
     length: Duration,
-    fps: u32,
+    frame_packets: u64,
     epoch: Instant,
     progress: &mut report::Progress,
     label: &str,
@@ -409,7 +422,7 @@ fn run_phase(
     let traffic = Traffic {
         size,
         rate_per_publisher: rate / outputs_per_input / publishers.max(1) as f64,
-        fps,
+        frame_packets,
     };
     let timing = if system == System::Tern {
         Timing::Decrypt

@@ -21,7 +21,7 @@ pub const SRTP_OVERHEAD: usize = 16;
 /// RTP header the generator writes (no CSRC, no extension).
 const RTP_HEADER: usize = 12;
 /// Largest burst ("frame") of video packets sent back to back.
-const MAX_BURST: u64 = 32;
+const MAX_BURST: u64 = 64;
 
 /// One generator endpoint: a socket and the client transport on it.
 pub struct Endpoint {
@@ -310,8 +310,9 @@ pub struct Traffic {
     pub size: usize,
     /// Packets per second per publisher.
     pub rate_per_publisher: f64,
-    /// Video frames per second (bursts are larger when the rate needs).
-    pub fps: u32,
+    /// Packets per video frame (sent back to back): the chosen bitrate
+    /// over the frame rate, in packets of `size`.
+    pub frame_packets: u64,
 }
 
 /// Shared counters of one room's phase.
@@ -339,7 +340,7 @@ pub fn send_loop(
     let burst = if audio {
         1
     } else {
-        ((rate / f64::from(traffic.fps.max(1))) as u64).clamp(1, MAX_BURST)
+        traffic.frame_packets.clamp(1, MAX_BURST)
     };
     let interval = Duration::from_secs_f64(burst as f64 / rate);
     let mut out = SendBatch::new(MAX_BURST as usize * 2, 2048);

@@ -132,6 +132,18 @@ fn ordering_rule(phase: &mut u8, typ: AttrType) -> bool {
     }
 }
 
+/// Why `bytes`, whose header is right and whose attributes before the one
+/// that broke the framing are valid, is malformed: the first error `Walk`
+/// meets. Kept off `parse`'s hot path, which only notices that an attribute
+/// did not end where it should.
+#[cold]
+#[inline(never)]
+fn framing_error(bytes: &[u8]) -> Error {
+    Walk::new(bytes)
+        .find_map(Result::err)
+        .unwrap_or(Error::invalid("attribute header truncated"))
+}
+
 impl<'a> Iterator for Walk<'a> {
     type Item = Result<RawAttr<'a>, Error>;
 
@@ -222,11 +234,14 @@ struct Entry {
     /// The slot; `NO_SLOT` where no known type has this index.
     slot: u8,
     /// Non-zero for MESSAGE-INTEGRITY, -SHA256 and FINGERPRINT, which the
-    /// ordering rules of §14.5–§14.7 concern.
+    /// ordering rules of §14.5–§14.7 concern: the phase (see `Walk`) each
+    /// moves a message in phase 0 to.
     ordered: u8,
 }
 
 const NO_SLOT: u8 = u8::MAX;
+/// A FINGERPRINT attribute's header: type and length 4.
+const FINGERPRINT_HEADER: u32 = (AttrType::FINGERPRINT.0 as u32) << 16 | 4;
 const NOT_FIXED: u32 = u16::MAX as u32;
 /// Or-ed into each attribute header once MESSAGE-INTEGRITY(-SHA256) was
 /// seen, so that no header equals a `key` (no known type has any of the bits
@@ -259,12 +274,12 @@ const TABLE: [Entry; 512] = {
         t[idx] = Entry {
             key: (at.0 as u32) << 16 | fixed,
             slot: i as u8,
-            ordered: matches!(
-                at,
-                AttrType::FINGERPRINT
-                    | AttrType::MESSAGE_INTEGRITY_SHA256
-                    | AttrType::MESSAGE_INTEGRITY
-            ) as u8,
+            ordered: match at {
+                AttrType::MESSAGE_INTEGRITY => 1,
+                AttrType::MESSAGE_INTEGRITY_SHA256 => 2,
+                AttrType::FINGERPRINT => 3,
+                _ => 0,
+            },
         };
         i += 1;
     }
@@ -357,99 +372,133 @@ impl<'a> Message<'a> {
             .and_then(|h| <[u8; 4]>::try_from(h).ok())
         {
             let header = u32::from_be_bytes(h);
-            let t = AttrType((header >> 16) as u16);
-            let vlen = (header & 0xFFFF) as usize;
-            let start = pos + 4;
-            let next = start + pad4(vlen);
-            if next > end {
-                return Err(Error::invalid(if start + vlen > end {
-                    "attribute runs past the end of the message"
-                } else {
-                    "attribute padding runs past the end of the message"
-                }));
-            }
-            pos = next;
-            let e = TABLE[table_index(t)];
-            // start >= 24 and <= 65552, so this fits in u16 and is not
-            // `ABSENT`.
-            let at = (start - HEADER_LEN) as u16;
+            // `pos` is a multiple of 4, so this is `pos + 4 + pad4(length)`.
+            let next = (pos + 7 + (header & 0xFFFF) as usize) & !3;
+            let e = TABLE[table_index(AttrType((header >> 16) as u16))];
             if header | after == e.key {
                 // Before any integrity attribute, a known fixed-size
-                // attribute of the right size: valid (the test
+                // attribute of the right size: valid if it fits (the test
                 // `fixed_size_check_agrees_with_decode` holds this shortcut
-                // to the full decode).
+                // to the full decode). If it does not fit, `next > end`
+                // ends the loop and `framing_error` says why.
                 if let Some(s) = msg.slots.get_mut(usize::from(e.slot)) {
                     if *s == ABSENT {
-                        *s = at;
+                        // pos + 4 >= 24 and <= 65552, so this fits in u16
+                        // and is not `ABSENT`.
+                        *s = (pos + 4 - HEADER_LEN) as u16;
                     }
                 }
                 if e.ordered != 0 {
-                    // MESSAGE-INTEGRITY or FINGERPRINT in phase 0.
-                    if t == AttrType::FINGERPRINT && next != end {
-                        return Err(Error::invalid("attribute after FINGERPRINT"));
+                    // MESSAGE-INTEGRITY (phase 1) or FINGERPRINT (phase 3)
+                    // in phase 0.
+                    if e.ordered == 3 && next != end {
+                        return Err(framing_error(bytes));
                     }
-                    let mut phase = 0;
-                    ordering_rule(&mut phase, t);
-                    after = AFTER_INTEGRITY | u32::from(phase);
+                    after = AFTER_INTEGRITY | u32::from(e.ordered);
                 }
-                continue;
-            }
-            if t == AttrType::USERNAME && after == 0 {
-                // The one variable-size attribute of every ICE check.
-                let Some(value) = bytes.get(start..start + vlen) else {
-                    return Err(Error::invalid("attribute runs past the end of the message"));
+            } else if header == FINGERPRINT_HEADER && next == end {
+                // FINGERPRINT, last, after an integrity attribute: visible
+                // in every phase. It cannot have been seen before (it would
+                // not have been last).
+                msg.slots[const { slot_of(AttrType::FINGERPRINT) }] = (pos + 4 - HEADER_LEN) as u16;
+                after = AFTER_INTEGRITY | 3;
+            } else if header >> 16 == u32::from(AttrType::USERNAME.0) && after == 0 {
+                // The one variable-size attribute of every ICE check. If
+                // only its padding does not fit, `next > end` ends the loop.
+                let start = pos + 4;
+                let Some(value) = bytes.get(start..start + (header & 0xFFFF) as usize) else {
+                    return Err(framing_error(bytes));
                 };
-                let u = crate::attr::username(value)?;
+                let u = match crate::attr::username(value) {
+                    Ok(u) => u,
+                    // Framing errors come first, as in `Walk`.
+                    Err(e) if next <= end => return Err(e),
+                    Err(_) => return Err(framing_error(bytes)),
+                };
                 let s = &mut msg.slots[const { slot_of(AttrType::USERNAME) }];
                 if *s == ABSENT {
-                    *s = at;
+                    *s = (start - HEADER_LEN) as u16;
                     msg.username = Some(u);
                 }
-                continue;
+            } else {
+                after = msg.other_attribute(pos, header, after)?;
             }
-            let known = (e.key >> 16) as u16 == t.0 && e.slot != NO_SLOT;
-            if after != 0 || (known && e.ordered != 0) {
-                let mut phase = (after & 0xFF) as u8;
-                let visible = ordering_rule(&mut phase, t);
-                if phase == 3 && next != end {
-                    return Err(Error::invalid("attribute after FINGERPRINT"));
-                }
-                if phase != 0 {
-                    after = AFTER_INTEGRITY | u32::from(phase);
-                }
-                if !visible {
-                    continue;
-                }
-            }
-            if !known {
-                if t.is_comprehension_required() {
-                    if let Some(u) = msg.unknown.get_mut(usize::from(msg.unknown_count)) {
-                        *u = t.0;
-                    }
-                    msg.unknown_count = msg.unknown_count.saturating_add(1);
-                }
-                continue;
-            }
-            let Some(value) = bytes.get(start..start + vlen) else {
-                return Err(Error::invalid("attribute runs past the end of the message"));
-            };
-            // Validate the value now so accessors cannot fail later.
-            if t == AttrType::USERNAME {
-                let u = crate::attr::username(value)?;
-                msg.username = msg.username.or(Some(u));
-            } else if fixed_len_of(t) != Some(vlen) {
-                Attribute::decode(t, value, &msg.tid)?;
-            }
-            if let Some(s) = msg.slots.get_mut(usize::from(e.slot)) {
-                if *s == ABSENT {
-                    *s = at;
-                }
-            }
+            pos = next;
         }
         if pos != end {
-            return Err(Error::invalid("attribute header truncated"));
+            return Err(framing_error(bytes));
         }
         Ok(msg)
+    }
+
+    /// `parse`'s slow path: every attribute except a known fixed-size one
+    /// of the right size before the integrity attributes. `pos` is where its
+    /// header starts, `header` its type and length; returns the new `after`.
+    #[inline(never)]
+    fn other_attribute(&mut self, pos: usize, header: u32, mut after: u32) -> Result<u32, Error> {
+        let bytes = self.bytes;
+        let end = bytes.len();
+        let t = AttrType((header >> 16) as u16);
+        let vlen = (header & 0xFFFF) as usize;
+        let start = pos + 4;
+        let next = start + pad4(vlen);
+        let Some(value) = bytes.get(start..start + vlen) else {
+            return Err(Error::invalid("attribute runs past the end of the message"));
+        };
+        if next > end {
+            return Err(Error::invalid(
+                "attribute padding runs past the end of the message",
+            ));
+        }
+        // start >= 24 and <= 65552, so this fits in u16 and is not `ABSENT`.
+        let at = (start - HEADER_LEN) as u16;
+        if t == AttrType::USERNAME && after == 0 {
+            // The one variable-size attribute of every ICE check.
+            let u = crate::attr::username(value)?;
+            let s = &mut self.slots[const { slot_of(AttrType::USERNAME) }];
+            if *s == ABSENT {
+                *s = at;
+                self.username = Some(u);
+            }
+            return Ok(after);
+        }
+        let e = TABLE[table_index(t)];
+        let known = (e.key >> 16) as u16 == t.0 && e.slot != NO_SLOT;
+        if after != 0 || (known && e.ordered != 0) {
+            let mut phase = (after & 0xFF) as u8;
+            let visible = ordering_rule(&mut phase, t);
+            if phase == 3 && next != end {
+                return Err(Error::invalid("attribute after FINGERPRINT"));
+            }
+            if phase != 0 {
+                after = AFTER_INTEGRITY | u32::from(phase);
+            }
+            if !visible {
+                return Ok(after);
+            }
+        }
+        if !known {
+            if t.is_comprehension_required() {
+                if let Some(u) = self.unknown.get_mut(usize::from(self.unknown_count)) {
+                    *u = t.0;
+                }
+                self.unknown_count = self.unknown_count.saturating_add(1);
+            }
+            return Ok(after);
+        }
+        // Validate the value now so accessors cannot fail later.
+        if t == AttrType::USERNAME {
+            let u = crate::attr::username(value)?;
+            self.username = self.username.or(Some(u));
+        } else if fixed_len_of(t) != Some(vlen) {
+            Attribute::decode(t, value, &self.tid)?;
+        }
+        if let Some(s) = self.slots.get_mut(usize::from(e.slot)) {
+            if *s == ABSENT {
+                *s = at;
+            }
+        }
+        Ok(after)
     }
 
     /// The whole message as received.
@@ -738,10 +787,26 @@ pub(crate) fn check_against_reference(bytes: &[u8]) {
     let parsed = Message::parse(bytes);
     let mut first: Vec<Option<Attribute<'_>>> = vec![None; SLOTS.len()];
     let mut unknown = Vec::new();
+    // The first error in wire order, framing before value for each
+    // attribute: the one `parse` reports.
+    let mut reference_err = None;
     let reference_ok = looks_like_stun(bytes) && {
         let tid = TransactionId(bytes[8..20].try_into().expect("12 bytes"));
-        Walk::new(bytes).all(|raw| {
-            let Ok(raw) = raw else { return false };
+        let mut walk = Walk::new(bytes);
+        let mut each = |raw, pos| {
+            let raw: RawAttr<'_> = match raw {
+                Ok(raw) => raw,
+                Err(e) => {
+                    reference_err = Some(e);
+                    return false;
+                }
+            };
+            if raw.typ == AttrType::FINGERPRINT && pos != bytes.len() {
+                // Ordering before the value, as `Walk` reports on its next
+                // step.
+                reference_err = Some(Error::invalid("attribute after FINGERPRINT"));
+                return false;
+            }
             if !raw.visible {
                 return true;
             }
@@ -751,7 +816,10 @@ pub(crate) fn check_against_reference(bytes: &[u8]) {
                         first[i] = first[i].take().or(Some(a));
                         true
                     }
-                    Err(_) => false,
+                    Err(e) => {
+                        reference_err = Some(e);
+                        false
+                    }
                 },
                 None => {
                     if raw.typ.is_comprehension_required() {
@@ -760,12 +828,21 @@ pub(crate) fn check_against_reference(bytes: &[u8]) {
                     true
                 }
             }
-        })
+        };
+        loop {
+            let Some(raw) = walk.next() else { break true };
+            if !each(raw, walk.pos) {
+                break false;
+            }
+        }
     };
     let msg = match parsed {
         Ok(m) => m,
-        Err(_) => {
+        Err(e) => {
             assert!(!reference_ok, "parse rejects what the reference accepts");
+            if let Some(r) = reference_err {
+                assert_eq!(e, r, "{bytes:02x?}");
+            }
             return;
         }
     };

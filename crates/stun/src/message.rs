@@ -286,6 +286,28 @@ const TABLE: [Entry; 512] = {
     t
 };
 
+/// `parse`'s fast path, indexed by the low byte of an attribute's type: the
+/// entry of the known fixed-size type with that low byte (no two share one),
+/// `UNKNOWN_ENTRY` elsewhere. Cheaper to index than `TABLE`; a header that
+/// equals the key is that type with the right length.
+const FAST: [Entry; 256] = {
+    let mut t = [UNKNOWN_ENTRY; 256];
+    let mut i = 0;
+    while i < SLOTS.len() {
+        let at = SLOTS[i];
+        if fixed_len_of(at).is_some() {
+            let idx = (at.0 & 0xFF) as usize;
+            assert!(
+                t[idx].slot == NO_SLOT,
+                "two fixed-size types share a low byte"
+            );
+            t[idx] = TABLE[table_index(at)];
+        }
+        i += 1;
+    }
+    t
+};
+
 /// The table entry for `t`, if `t` is known.
 #[inline(always)]
 fn entry(t: AttrType) -> Option<Entry> {
@@ -374,7 +396,7 @@ impl<'a> Message<'a> {
             let header = u32::from_be_bytes(h);
             // `pos` is a multiple of 4, so this is `pos + 4 + pad4(length)`.
             let next = (pos + 7 + (header & 0xFFFF) as usize) & !3;
-            let e = TABLE[table_index(AttrType((header >> 16) as u16))];
+            let e = FAST[usize::from(h[1])];
             if header | after == e.key {
                 // Before any integrity attribute, a known fixed-size
                 // attribute of the right size: valid if it fits (the test

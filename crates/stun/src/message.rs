@@ -163,7 +163,6 @@ impl<'a> Iterator for Walk<'a> {
 const SLOTS: [AttrType; 31] = [
     AttrType::MAPPED_ADDRESS,
     AttrType::USERNAME,
-    AttrType::MESSAGE_INTEGRITY,
     AttrType::ERROR_CODE,
     AttrType::UNKNOWN_ATTRIBUTES,
     AttrType::CHANNEL_NUMBER,
@@ -189,10 +188,17 @@ const SLOTS: [AttrType; 31] = [
     AttrType::ALTERNATE_DOMAIN,
     AttrType::SOFTWARE,
     AttrType::ALTERNATE_SERVER,
-    AttrType::FINGERPRINT,
     AttrType::ICE_CONTROLLED,
     AttrType::ICE_CONTROLLING,
+    // Last, so that `parse`'s fast path tells them by slot alone.
+    AttrType::MESSAGE_INTEGRITY,
+    AttrType::FINGERPRINT,
 ];
+/// The slots of the two fixed-size types the ordering rules concern: the
+/// last two.
+const MI_SLOT: u8 = slot_of(AttrType::MESSAGE_INTEGRITY) as u8;
+const FP_SLOT: u8 = slot_of(AttrType::FINGERPRINT) as u8;
+const _: () = assert!(MI_SLOT as usize == SLOTS.len() - 2 && FP_SLOT as usize == SLOTS.len() - 1);
 
 /// The value length of attributes whose only constraint is their size.
 pub(crate) const fn fixed_len_of(t: AttrType) -> Option<usize> {
@@ -410,13 +416,17 @@ impl<'a> Message<'a> {
                         *s = (pos + 4 - HEADER_LEN) as u16;
                     }
                 }
-                if e.ordered != 0 {
-                    // MESSAGE-INTEGRITY (phase 1) or FINGERPRINT (phase 3)
-                    // in phase 0.
-                    if e.ordered == 3 && next != end {
+                if e.slot >= MI_SLOT {
+                    // MESSAGE-INTEGRITY (to phase 1) or FINGERPRINT (to
+                    // phase 3) in phase 0. (`NO_SLOT` only has a key that
+                    // no attribute that fits matches: `framing_error`.)
+                    if e.slot == MI_SLOT {
+                        after = AFTER_INTEGRITY | 1;
+                    } else if next == end {
+                        after = AFTER_INTEGRITY | 3;
+                    } else {
                         return Err(framing_error(bytes));
                     }
-                    after = AFTER_INTEGRITY | u32::from(e.ordered);
                 }
             } else if header == FINGERPRINT_HEADER && next == end {
                 // FINGERPRINT, last, after an integrity attribute: visible
@@ -1026,6 +1036,24 @@ mod tests {
                 }
                 check_against_reference(&m);
             }
+        }
+    }
+
+    #[test]
+    fn headers_that_match_no_fast_entry_fall_through() {
+        // An all-ones header equals the key of the fast table's empty
+        // entries; its length cannot fit, before or after the integrity
+        // attributes.
+        for before in [&[][..], &[(0x0008u16, &[7u8; 20][..])][..]] {
+            let mut m = message(before);
+            m.extend_from_slice(&[0xFF; 8]);
+            let len = (m.len() - HEADER_LEN) as u16;
+            m[2..4].copy_from_slice(&len.to_be_bytes());
+            check_against_reference(&m);
+            assert_eq!(
+                Message::parse(&m).unwrap_err().reason(),
+                "attribute runs past the end of the message"
+            );
         }
     }
 

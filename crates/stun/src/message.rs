@@ -391,10 +391,12 @@ impl<'a> Message<'a> {
             unknown_count: 0,
         };
         // The same framing and ordering rules as `Walk`, unrolled for
-        // speed. `after` is 0 in `Walk`'s phase 0, else `AFTER_INTEGRITY`
-        // plus the phase.
-        let mut after = 0u32;
+        // speed, in two loops. `after` is 0 in `Walk`'s phase 0, else
+        // `AFTER_INTEGRITY` plus the phase.
+        // Phase 0 (before any integrity attribute), where every ICE check
+        // spends its attributes but the last one or two.
         let mut pos = HEADER_LEN;
+        let mut after = 0u32;
         while let Some(h) = bytes
             .get(pos..pos + 4)
             .and_then(|h| <[u8; 4]>::try_from(h).ok())
@@ -403,12 +405,12 @@ impl<'a> Message<'a> {
             // `pos` is a multiple of 4, so this is `pos + 4 + pad4(length)`.
             let next = (pos + 7 + (header & 0xFFFF) as usize) & !3;
             let e = FAST[usize::from(h[1])];
-            if header | after == e.key {
-                // Before any integrity attribute, a known fixed-size
-                // attribute of the right size: valid if it fits (the test
-                // `fixed_size_check_agrees_with_decode` holds this shortcut
-                // to the full decode). If it does not fit, `next > end`
-                // ends the loop and `framing_error` says why.
+            if header == e.key {
+                // A known fixed-size attribute of the right size: valid if
+                // it fits (the test `fixed_size_check_agrees_with_decode`
+                // holds this shortcut to the full decode). If it does not
+                // fit, `next > end` ends the loop and `framing_error` says
+                // why.
                 if let Some(s) = msg.slots.get_mut(usize::from(e.slot)) {
                     if *s == ABSENT {
                         // pos + 4 >= 24 and <= 65552, so this fits in u16
@@ -416,10 +418,11 @@ impl<'a> Message<'a> {
                         *s = (pos + 4 - HEADER_LEN) as u16;
                     }
                 }
+                pos = next;
                 if e.slot >= MI_SLOT {
                     // MESSAGE-INTEGRITY (to phase 1) or FINGERPRINT (to
-                    // phase 3) in phase 0. (`NO_SLOT` only has a key that
-                    // no attribute that fits matches: `framing_error`.)
+                    // phase 3). (`NO_SLOT` only has a key that no attribute
+                    // that fits matches: `framing_error`.)
                     if e.slot == MI_SLOT {
                         after = AFTER_INTEGRITY | 1;
                     } else if next == end {
@@ -427,14 +430,9 @@ impl<'a> Message<'a> {
                     } else {
                         return Err(framing_error(bytes));
                     }
+                    break;
                 }
-            } else if header == FINGERPRINT_HEADER && next == end {
-                // FINGERPRINT, last, after an integrity attribute: visible
-                // in every phase. It cannot have been seen before (it would
-                // not have been last).
-                msg.slots[const { slot_of(AttrType::FINGERPRINT) }] = (pos + 4 - HEADER_LEN) as u16;
-                after = AFTER_INTEGRITY | 3;
-            } else if header >> 16 == u32::from(AttrType::USERNAME.0) && after == 0 {
+            } else if header >> 16 == u32::from(AttrType::USERNAME.0) {
                 // The one variable-size attribute of every ICE check. If
                 // only its padding does not fit, `next > end` ends the loop.
                 let start = pos + 4;
@@ -452,6 +450,27 @@ impl<'a> Message<'a> {
                     *s = (start - HEADER_LEN) as u16;
                     msg.username = Some(u);
                 }
+                pos = next;
+            } else {
+                after = msg.other_attribute(pos, header, 0)?;
+                pos = next;
+                if after != 0 {
+                    break;
+                }
+            }
+        }
+        // After an integrity attribute: typically only FINGERPRINT.
+        while let Some(h) = bytes
+            .get(pos..pos + 4)
+            .and_then(|h| <[u8; 4]>::try_from(h).ok())
+        {
+            let header = u32::from_be_bytes(h);
+            let next = (pos + 7 + (header & 0xFFFF) as usize) & !3;
+            if header == FINGERPRINT_HEADER && next == end {
+                // FINGERPRINT, last: visible in every phase. It cannot
+                // have been seen before (it would not have been last).
+                msg.slots[const { slot_of(AttrType::FINGERPRINT) }] = (pos + 4 - HEADER_LEN) as u16;
+                after = AFTER_INTEGRITY | 3;
             } else {
                 after = msg.other_attribute(pos, header, after)?;
             }

@@ -46,6 +46,12 @@ impl Plane for SfuPlane {
         self.sfu.poll_transmit(buf).map(|t| (t.destination, t.len))
     }
 
+    /// The SFU queues one job per run of a track's packets (bounded) and
+    /// emits each run subscriber by subscriber.
+    fn drain_after_batch(&self) -> bool {
+        true
+    }
+
     fn handle_timeout(&mut self, now: Instant) {
         self.sfu.handle_timeout(now);
     }

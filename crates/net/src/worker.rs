@@ -15,6 +15,7 @@
 //! recv_batch (blocks until a datagram, the plane's next timer or max_wait)
 //! for each datagram: plane.handle_receive → drain plane.poll_transmit into the SendBatch
 //!                    (a full batch is sent at once)
+//!   or, when plane.drain_after_batch(): handle_receive for every datagram, then drain once
 //! plane.handle_timeout when due → drain
 //! send_batch (sendmmsg; GSO for runs to one destination)
 //! plane.after_iteration (events to the control plane)
@@ -49,8 +50,20 @@ pub trait Plane: Send + 'static {
         data: &mut [u8],
     );
     /// The next datagram to send, written into `buf`: its destination and
-    /// length. Drained until `None` after every `handle_*` call.
+    /// length. Drained until `None` after every `handle_*` call, or, when
+    /// [`Plane::drain_after_batch`] says so, after the `handle_receive`
+    /// calls of a whole receive batch.
     fn poll_transmit(&mut self, buf: &mut [u8]) -> Option<(SocketAddr, usize)>;
+    /// Whether the plane may be fed every datagram of a receive batch
+    /// (at most [`WorkerConfig::recv_messages`]) before `poll_transmit` is
+    /// drained. A plane that says yes keeps what it queues meanwhile
+    /// bounded; it can then order the batch's output as it likes (the
+    /// SFU emits it subscriber by subscriber, so the send batch holds long
+    /// runs to one destination: long GSO runs). Default: no, drain after
+    /// every datagram.
+    fn drain_after_batch(&self) -> bool {
+        false
+    }
     /// The timer fired.
     fn handle_timeout(&mut self, now: Instant);
     /// When `handle_timeout` is next due.
@@ -356,6 +369,7 @@ fn run<P: Plane>(
         // back as Ok(0); anything else is treated the same way.
         let n = socket.recv_batch(&mut input, Some(wait)).unwrap_or(0);
         let now = Instant::now();
+        let batched = plane.drain_after_batch();
         for i in 0..n {
             let Some(r) = input.get_mut(i) else { break };
             if r.source == waker {
@@ -377,6 +391,11 @@ fn run<P: Plane>(
             }
             cx.delivered += 1;
             plane.handle_receive(now, r.source, local, r.data);
+            if !batched {
+                drain(&mut plane, &mut socket, &mut out, pins.as_ref());
+            }
+        }
+        if batched {
             drain(&mut plane, &mut socket, &mut out, pins.as_ref());
         }
         if plane.poll_timeout().is_some_and(|t| t <= now) {

@@ -377,6 +377,97 @@ mod tests {
         assert_eq!(sfu.stats().foreign_ssrc_drops, 1);
     }
 
+    /// Alice's plain RTP packet `seq`, SRTP-protected, into the SFU.
+    fn feed(sfu: &mut Sfu, alice: &mut Context, now: Instant, seq: u16) {
+        let mut buf = [0u8; 1500];
+        let mut pkt = vec![0x80, 96];
+        pkt.extend_from_slice(&seq.to_be_bytes());
+        pkt.extend_from_slice(&(u32::from(seq) * 900).to_be_bytes());
+        pkt.extend_from_slice(&ALICE_SSRC.to_be_bytes());
+        pkt.extend_from_slice(&[0xAB; 40]);
+        buf[..pkt.len()].copy_from_slice(&pkt);
+        let n = alice.protect_rtp(&mut buf, pkt.len()).unwrap();
+        sfu.handle_receive(
+            now,
+            SocketAddr::from(CLIENTS[0]),
+            SocketAddr::from(SFU_ADDR),
+            &mut buf[..n],
+        );
+    }
+
+    /// (destination, RTP sequence number) of every datagram drained.
+    fn drain(sfu: &mut Sfu) -> Vec<(SocketAddr, u16)> {
+        let mut out = [0u8; 1500];
+        let mut v = Vec::new();
+        while let Some(t) = sfu.poll_transmit(&mut out) {
+            v.push((t.destination, u16::from_be_bytes([out[2], out[3]])));
+        }
+        v
+    }
+
+    #[test]
+    fn a_run_of_packets_fans_out_subscriber_by_subscriber() {
+        let now = Instant::now();
+        let (mut sfu, mut clients) = two_live_participants(now);
+        // Carol subscribes to Alice too (after Bob).
+        let carol = SocketAddr::from(([10, 0, 1, 3], 5002));
+        let _ = sfu.add_participant("carol", "room");
+        let t = SubscribedTrack {
+            publisher: "alice".into(),
+            publisher_mid: "0".into(),
+            track: SubscriberTrack {
+                mid: "0".into(),
+                kind: MediaKind::Video,
+                track_id: "alice-t0".into(),
+                stream_id: "alice".into(),
+                ssrc: 0xF100,
+                rtx_ssrc: Some(0xF101),
+                codecs: vec![vp8(100, 101)],
+                extensions: exts(),
+            },
+        };
+        sfu.set_subscribed("carol", &[t]).unwrap();
+        sfu.fuzz_connect("carol", Dir::Subscribe, carol, ctx(9), ctx(10));
+        drain(&mut sfu);
+        let bob = SocketAddr::from(CLIENTS[3]);
+        // Four packets fed before draining: one job, each subscriber's
+        // packets back to back and in order.
+        for seq in 10..14 {
+            feed(&mut sfu, &mut clients[0], now, seq);
+        }
+        assert_eq!(sfu.queue_lens().1, 1, "one job for the run");
+        let got = drain(&mut sfu);
+        let dests: Vec<_> = got.iter().map(|g| g.0).collect();
+        assert_eq!(dests, [bob, bob, bob, bob, carol, carol, carol, carol]);
+        for w in got.windows(2).filter(|w| w[0].0 == w[1].0) {
+            assert_eq!(w[1].1, w[0].1.wrapping_add(1), "in order: {got:?}");
+        }
+        // A job that has started emitting takes no more packets.
+        feed(&mut sfu, &mut clients[0], now, 14);
+        let mut out = [0u8; 1500];
+        assert_eq!(sfu.poll_transmit(&mut out).unwrap().destination, bob);
+        feed(&mut sfu, &mut clients[0], now, 15);
+        let dests: Vec<_> = drain(&mut sfu).iter().map(|g| g.0).collect();
+        assert_eq!(dests, [carol, bob, carol]);
+        // Runs are bounded (32 packets for a 512-slot video ring).
+        for seq in 16..56 {
+            feed(&mut sfu, &mut clients[0], now, seq);
+        }
+        assert_eq!(sfu.queue_lens().1, 2);
+        assert_eq!(drain(&mut sfu).len(), 80);
+        // A gap (loss) starts a new run.
+        feed(&mut sfu, &mut clients[0], now, 57);
+        feed(&mut sfu, &mut clients[0], now, 58);
+        feed(&mut sfu, &mut clients[0], now, 60);
+        assert_eq!(sfu.queue_lens().1, 2);
+        let media: Vec<_> = drain(&mut sfu)
+            .into_iter()
+            .filter(|g| g.0 == bob || g.0 == carol)
+            .collect();
+        assert_eq!(media.len(), 6, "the loss is NACKed upstream, no more");
+        assert_eq!(sfu.stats().forwarded, 8 + 4 + 80 + 6);
+    }
+
     #[test]
     fn sfu_input_runs_over_committed_seeds() {
         let seeds = tern_testkit::fuzz_seeds("sfu_input");

@@ -42,9 +42,18 @@
 //! }
 //! ```
 //!
-//! Drain `poll_transmit` until `None` after every `handle_*` call (the
-//! fan-out of one received packet is produced lazily, one subscriber per
-//! call, straight into the caller's buffer).
+//! Drain `poll_transmit` until `None` after every `handle_*` call, or
+//! after a batch of `handle_receive` calls (a receive batch: feeding
+//! several datagrams before draining is allowed; the queues stay bounded,
+//! at worst dropping the oldest queued work, counted in
+//! [`Stats::queue_drops`]). The fan-out is produced lazily, one datagram
+//! per call, straight into the caller's buffer. Consecutive packets of a
+//! track received before a drain form one run (at most 32 packets, and at
+//! most half the track's ring) that goes out subscriber by subscriber:
+//! all of one subscriber's packets of the run in order, then the next
+//! subscriber's, so a subscriber's datagrams leave back to back (long GSO
+//! runs whatever the number of subscribers). A fan-out that has started
+//! emitting takes no more packets.
 #![forbid(unsafe_code)]
 
 mod media_plane;
@@ -53,6 +62,11 @@ mod sfu;
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+// The fuzz helpers (live participants with SRTP keys installed directly)
+// also serve the unit tests.
+#[cfg(all(test, not(feature = "fuzzing")))]
+#[allow(dead_code)]
+mod fuzzing;
 
 pub use ring::SLOT_LEN;
 pub use sfu::{Dir, Event, Sfu, SfuConfig, Stats, Transmit, MIN_TRANSMIT_BUF};

@@ -69,6 +69,22 @@ impl PacketRing {
         (s.valid && s.seq == seq).then(|| &s.data[..s.len])
     }
 
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The packet `seq`, `k` (less than the ring's length) after the one
+    /// in slot `first`, if still stored (no division: the fan-out of a run
+    /// reads it once per subscriber).
+    pub fn at_run(&self, first: usize, k: u32, seq: u64) -> Option<&[u8]> {
+        let mut i = first + k as usize;
+        if i >= self.slots.len() {
+            i -= self.slots.len();
+        }
+        self.at(i, seq)
+    }
+
     /// The slot holding `seq`, if still stored.
     pub fn find(&self, seq: u64) -> Option<usize> {
         let i = self.index(seq);

@@ -364,9 +364,22 @@ struct Participant {
     learned: usize,
 }
 
+/// Most consecutive packets of one track one fan-out job covers (and at
+/// most half the track's ring, so no slot of the run is overwritten
+/// before the job reaches it; a stale slot is skipped anyway).
+const MAX_RUN: u32 = 32;
+
 #[derive(Debug, Clone, Copy)]
 enum JobKind {
-    Fanout { next: usize },
+    /// The packets `seq .. seq + count` of the track to every subscriber,
+    /// subscriber-major: all of subscriber `next_sub`'s packets in order
+    /// (from `next_pkt`), then the next subscriber.
+    Fanout {
+        count: u32,
+        next_sub: u32,
+        next_pkt: u32,
+    },
+    /// The packet `seq` again to `sub` only.
     Resend { sub: Pid },
 }
 
@@ -374,6 +387,7 @@ enum JobKind {
 struct Job {
     publisher: Pid,
     track: usize,
+    /// The ring slot of packet `seq` (the run's first packet).
     slot: usize,
     seq: u64,
     kind: JobKind,
@@ -1012,6 +1026,42 @@ impl Sfu {
         self.jobs.push_back(job);
     }
 
+    /// Queues the fan-out of packet `seq` of `publisher`'s track `track`:
+    /// appended to the last job when that is the not yet started fan-out
+    /// of the same track's packets up to `seq - 1` with fewer than
+    /// `max_run` packets (so a subscriber gets a run of packets back to
+    /// back), else a new job.
+    fn push_fanout(&mut self, publisher: Pid, track: usize, slot: usize, seq: u64, max_run: u32) {
+        if let Some(j) = self.jobs.back_mut() {
+            if let JobKind::Fanout {
+                count,
+                next_sub: 0,
+                next_pkt: 0,
+            } = &mut j.kind
+            {
+                if j.publisher == publisher
+                    && j.track == track
+                    && *count < max_run
+                    && j.seq + u64::from(*count) == seq
+                {
+                    *count += 1;
+                    return;
+                }
+            }
+        }
+        self.push_job(Job {
+            publisher,
+            track,
+            slot,
+            seq,
+            kind: JobKind::Fanout {
+                count: 1,
+                next_sub: 0,
+                next_pkt: 0,
+            },
+        });
+    }
+
     fn drain_transport(&mut self, key: TKey) {
         let mut events = Vec::new();
         loop {
@@ -1361,7 +1411,8 @@ impl Sfu {
             .find(|c| c.pt == orig_pt)
             .map_or(90_000, |c| c.clock_rate);
         // Receive state (a new SSRC is a restart).
-        if track.recv.as_ref().is_some_and(|r| r.ssrc != media_ssrc) {
+        let restarted = track.recv.as_ref().is_some_and(|r| r.ssrc != media_ssrc);
+        if restarted {
             track.recv = None;
             track.ring.clear();
             for s in &mut track.subs {
@@ -1439,13 +1490,13 @@ impl Sfu {
         };
         track.ring.commit(slot, ext, len);
         if !track.subs.is_empty() {
-            self.push_job(Job {
-                publisher: pid,
-                track: ti,
-                slot,
-                seq: ext,
-                kind: JobKind::Fanout { next: 0 },
-            });
+            // After a restart the previous run belongs to the old stream.
+            let max_run = if restarted {
+                1
+            } else {
+                MAX_RUN.min(u32::try_from(track.ring.len() / 2).unwrap_or(MAX_RUN))
+            };
+            self.push_fanout(pid, ti, slot, ext, max_run);
         }
         if new_loss {
             self.send_nacks(pid, now);
@@ -2026,65 +2077,91 @@ impl Sfu {
     }
 
     /// Runs one step of `job`, the front job: returns the datagram written
-    /// (if any) and leaves the job at the next subscriber of a fan-out, or
-    /// pops it when done. (Advancing here rather than returning the next
-    /// index keeps the large return value a plain `Option<Transmit>`.)
+    /// (if any) and leaves the job at the next (subscriber, packet) of a
+    /// fan-out, or pops it when done. (Advancing here rather than
+    /// returning the next position keeps the large return value a plain
+    /// `Option<Transmit>`.)
     fn run_job(&mut self, job: Job, buf: &mut [u8]) -> Option<Transmit> {
-        let Some(p) = self.participants.get_mut(&job.publisher) else {
+        let Some(track) = self
+            .participants
+            .get_mut(&job.publisher)
+            .and_then(|p| p.tracks.get_mut(job.track))
+        else {
             self.jobs.pop_front();
             return None;
-        };
-        let Some(track) = p.tracks.get_mut(job.track) else {
-            self.jobs.pop_front();
-            return None;
-        };
-        let Some(data) = track.ring.at(job.slot, job.seq) else {
-            self.jobs.pop_front();
-            return None;
-        };
-        let Ok(src) = RtpPacket::new_checked(data) else {
-            self.jobs.pop_front();
-            return None;
-        };
-        let (start, only) = match job.kind {
-            JobKind::Fanout { next } => (next, None),
-            JobKind::Resend { sub } => (0, Some(sub)),
         };
         let now = self.now;
-        let mut i = start;
-        while i < track.subs.len() {
-            let s = &mut track.subs[i];
-            i += 1;
-            if only.is_some_and(|o| o != s.sub) {
-                continue;
-            }
-            let Some(t) = self.transports.get_mut(&(s.sub, Dir::Subscribe)) else {
-                continue;
-            };
-            let Some((remote, local)) = t.ready() else {
-                continue;
-            };
-            let resend = only.is_some();
-            let Some(len) = write_for_subscriber(&src, s, t, buf, now, resend) else {
-                self.stats.pt_unmapped_drops += 1;
-                continue;
-            };
-            if resend {
-                self.stats.retransmitted += 1;
-            } else {
-                self.stats.forwarded += 1;
-            }
-            let tx = Transmit {
-                source: local,
-                destination: remote,
-                len,
-            };
-            if only.is_some() || i >= track.subs.len() {
+        let (count, mut si, mut k) = match job.kind {
+            JobKind::Fanout {
+                count,
+                next_sub,
+                next_pkt,
+            } => (count, next_sub as usize, next_pkt),
+            JobKind::Resend { sub } => {
                 self.jobs.pop_front();
-            } else if let Some(j) = self.jobs.front_mut() {
-                j.kind = JobKind::Fanout { next: i };
+                let data = track.ring.at(job.slot, job.seq)?;
+                let src = RtpPacket::new_checked(data).ok()?;
+                let s = track.subs.iter_mut().find(|s| s.sub == sub)?;
+                let t = self.transports.get_mut(&(sub, Dir::Subscribe))?;
+                let (remote, local) = t.ready()?;
+                let Some(len) = write_for_subscriber(&src, s, t, buf, now, true) else {
+                    self.stats.pt_unmapped_drops += 1;
+                    return None;
+                };
+                self.stats.retransmitted += 1;
+                return Some(Transmit {
+                    source: local,
+                    destination: remote,
+                    len,
+                });
             }
-            return Some(tx);
+        };
+        let nsubs = track.subs.len();
+        while si < nsubs {
+            let s = &mut track.subs[si];
+            let ready = self
+                .transports
+                .get_mut(&(s.sub, Dir::Subscribe))
+                .and_then(|t| t.ready().map(|a| (t, a)));
+            let Some((t, (remote, local))) = ready else {
+                si += 1;
+                k = 0;
+                continue;
+            };
+            while k < count {
+                let seq = job.seq + u64::from(k);
+                k += 1;
+                // A slot overwritten since (or cleared by a restart) is
+                // skipped.
+                let Some(data) = track.ring.at_run(job.slot, k - 1, seq) else {
+                    continue;
+                };
+                let Ok(src) = RtpPacket::new_checked(data) else {
+                    continue;
+                };
+                let Some(len) = write_for_subscriber(&src, s, t, buf, now, false) else {
+                    self.stats.pt_unmapped_drops += 1;
+                    continue;
+                };
+                self.stats.forwarded += 1;
+                let (next_sub, next_pkt) = if k < count { (si, k) } else { (si + 1, 0) };
+                if next_sub >= nsubs {
+                    self.jobs.pop_front();
+                } else if let Some(j) = self.jobs.front_mut() {
+                    j.kind = JobKind::Fanout {
+                        count,
+                        next_sub: next_sub as u32,
+                        next_pkt,
+                    };
+                }
+                return Some(Transmit {
+                    source: local,
+                    destination: remote,
+                    len,
+                });
+            }
+            si += 1;
+            k = 0;
         }
         self.jobs.pop_front();
         None
@@ -2238,7 +2315,7 @@ fn write_for_subscriber(
     Some(n)
 }
 
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, feature = "fuzzing"))]
 impl Sfu {
     /// Fuzzing only: bind `remote` to a transport and install SRTP
     /// contexts directly, skipping ICE and DTLS (so a fuzz input can reach

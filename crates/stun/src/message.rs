@@ -411,21 +411,24 @@ impl<'a> Message<'a> {
                 // holds this shortcut to the full decode). If it does not
                 // fit, `next > end` ends the loop and `framing_error` says
                 // why.
-                if let Some(s) = msg.slots.get_mut(usize::from(e.slot)) {
-                    if *s == ABSENT {
-                        // pos + 4 >= 24 and <= 65552, so this fits in u16
-                        // and is not `ABSENT`.
-                        *s = (pos + 4 - HEADER_LEN) as u16;
-                    }
-                }
+                // pos + 4 >= 24 and <= 65552, so this fits in u16 and is
+                // not `ABSENT`.
+                let at = (pos + 4 - HEADER_LEN) as u16;
                 pos = next;
-                if e.slot >= MI_SLOT {
+                if e.slot < MI_SLOT {
+                    let s = &mut msg.slots[usize::from(e.slot)];
+                    if *s == ABSENT {
+                        *s = at;
+                    }
+                } else {
                     // MESSAGE-INTEGRITY (to phase 1) or FINGERPRINT (to
-                    // phase 3). (`NO_SLOT` only has a key that no attribute
-                    // that fits matches: `framing_error`.)
+                    // phase 3), necessarily the first. (`NO_SLOT` only has
+                    // a key that no attribute that fits matches.)
                     if e.slot == MI_SLOT {
+                        msg.slots[usize::from(MI_SLOT)] = at;
                         after = AFTER_INTEGRITY | 1;
-                    } else if next == end {
+                    } else if e.slot == FP_SLOT && next == end {
+                        msg.slots[usize::from(FP_SLOT)] = at;
                         after = AFTER_INTEGRITY | 3;
                     } else {
                         return Err(framing_error(bytes));

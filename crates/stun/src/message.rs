@@ -462,7 +462,15 @@ impl<'a> Message<'a> {
                 }
             }
         }
-        // After an integrity attribute: typically only FINGERPRINT.
+        // After an integrity attribute: typically only FINGERPRINT, last.
+        // It is visible in every phase and cannot have been seen before (it
+        // would not have been last).
+        if end.checked_sub(pos) == Some(8)
+            && bytes.get(pos..pos + 4) == Some(&FINGERPRINT_HEADER.to_be_bytes()[..])
+        {
+            msg.slots[usize::from(FP_SLOT)] = (pos + 4 - HEADER_LEN) as u16;
+            return Ok(msg);
+        }
         while let Some(h) = bytes
             .get(pos..pos + 4)
             .and_then(|h| <[u8; 4]>::try_from(h).ok())

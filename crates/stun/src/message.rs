@@ -6,7 +6,7 @@ use crate::attr::{
 };
 use crate::error::Error;
 use crate::integrity::{fingerprint, IntegrityKey};
-use crate::types::{MessageType, TransactionId};
+use crate::types::{Class, MessageType, Method, TransactionId};
 use crate::{HEADER_LEN, MAGIC_COOKIE};
 use std::net::SocketAddr;
 
@@ -365,9 +365,19 @@ impl<'a> Message<'a> {
             .and_then(|h| h.try_into().ok())
             .ok_or(Error::invalid("shorter than a STUN header"))?;
         let raw_type = u16::from_be_bytes([head[0], head[1]]);
-        let typ = MessageType::from_u16(raw_type).ok_or(Error::invalid(
-            "top two bits of the message type are not zero",
-        ))?;
+        // Binding requests and success responses (every ICE check and its
+        // answer) need no bit shuffling.
+        const REQUEST: MessageType = MessageType::new(Method::BINDING, Class::Request);
+        const SUCCESS: MessageType = MessageType::new(Method::BINDING, Class::SuccessResponse);
+        const REQUEST_U16: u16 = REQUEST.to_u16();
+        const SUCCESS_U16: u16 = SUCCESS.to_u16();
+        let typ = match raw_type {
+            REQUEST_U16 => REQUEST,
+            SUCCESS_U16 => SUCCESS,
+            _ => MessageType::from_u16(raw_type).ok_or(Error::invalid(
+                "top two bits of the message type are not zero",
+            ))?,
+        };
         if head[4..8] != MAGIC_COOKIE.to_be_bytes() {
             return Err(Error::invalid("wrong magic cookie"));
         }
@@ -1084,6 +1094,16 @@ mod tests {
                 Message::parse(&m).unwrap_err().reason(),
                 "attribute runs past the end of the message"
             );
+        }
+    }
+
+    #[test]
+    fn message_type_shortcuts_agree_with_the_decode() {
+        for raw in 0..=0x3FFFu16 {
+            let mut m = message(&[]);
+            m[..2].copy_from_slice(&raw.to_be_bytes());
+            let want = MessageType::from_u16(raw).expect("top bits clear");
+            assert_eq!(Message::parse(&m).unwrap().message_type(), want);
         }
     }
 

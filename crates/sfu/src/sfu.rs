@@ -1,6 +1,7 @@
 //! The SFU core: participants, transports, routing table and the per-packet
 //! forward path (see the crate docs for the poll order).
 
+use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -425,6 +426,17 @@ pub struct Sfu {
     /// Scratch space of the timer path, kept so a steady-state tick
     /// (reports, consent) allocates nothing.
     scratch: Scratch,
+    /// [`Sfu::poll_timeout`]'s answer, computed once and kept until
+    /// something that may move a timer earlier happens (`None`: compute
+    /// again). Scanning every transport's ICE and DTLS timers is costly
+    /// with hundreds of participants, and the worker asks twice per loop
+    /// iteration while the media path moves no timer: a received media
+    /// packet invalidates it only on new loss (NACK timers), RTCP only
+    /// through a keyframe request; STUN, DTLS, timeouts and control-plane
+    /// calls always. A kept answer that is too early (a timer removed or
+    /// pushed later meanwhile) only calls `handle_timeout` early, which
+    /// then recomputes it.
+    timeout_cache: Cell<Option<Option<Instant>>>,
 }
 
 /// Reused buffers of [`Sfu::handle_timeout`].
@@ -478,7 +490,14 @@ impl Sfu {
             events: VecDeque::new(),
             stats: Stats::default(),
             scratch: Scratch::default(),
+            timeout_cache: Cell::new(None),
         }
+    }
+
+    /// Something may have moved a timer earlier: [`Sfu::poll_timeout`]
+    /// computes its answer again.
+    fn timers_changed(&self) {
+        self.timeout_cache.set(None);
     }
 
     /// The configuration.
@@ -499,6 +518,7 @@ impl Sfu {
     /// Advance the SFU's notion of "now" without other effects (for
     /// control calls that carry no time, such as [`tern_signal::MediaPlane`]).
     pub fn set_now(&mut self, now: Instant) {
+        self.timers_changed();
         self.now = self.now.max(now);
     }
 
@@ -573,6 +593,7 @@ impl Sfu {
         participant: &str,
         room: &str,
     ) -> Result<(Credentials, Credentials), &'static str> {
+        self.timers_changed();
         if self.ids.contains_key(participant) {
             return Err("participant exists");
         }
@@ -641,6 +662,7 @@ impl Sfu {
         fingerprints: &[(String, String)],
         our_setup: Setup,
     ) -> Result<(), &'static str> {
+        self.timers_changed();
         let pid = *self.ids.get(participant).ok_or("unknown participant")?;
         let fp = fingerprints
             .iter()
@@ -679,6 +701,7 @@ impl Sfu {
         media: &[tern_sdp::AcceptedMedia],
         tracks: &[tern_signal::PublishedTrack],
     ) -> Result<(), &'static str> {
+        self.timers_changed();
         let pid = *self.ids.get(participant).ok_or("unknown participant")?;
         let video_n = self.config.video_buffer_packets;
         let audio_n = self.config.audio_buffer_packets;
@@ -822,6 +845,7 @@ impl Sfu {
         subscriber: &str,
         tracks: &[tern_signal::SubscribedTrack],
     ) -> Result<(), &'static str> {
+        self.timers_changed();
         let sid = *self.ids.get(subscriber).ok_or("unknown participant")?;
         let room = self
             .participants
@@ -925,6 +949,7 @@ impl Sfu {
     /// Free everything of `participant` (leave, socket close). Unknown ids
     /// are ignored (idempotent).
     pub fn remove_participant(&mut self, participant: &str) {
+        self.timers_changed();
         let Some(pid) = self.ids.remove(participant) else {
             return;
         };
@@ -1239,6 +1264,9 @@ impl Sfu {
         self.now = self.now.max(now);
         self.stats.received += 1;
         let kind = classify(buf);
+        if !matches!(kind, PacketKind::Rtp | PacketKind::Rtcp) {
+            self.timers_changed();
+        }
         if kind == PacketKind::Stun {
             self.on_stun(remote, local, buf);
             return;
@@ -1499,6 +1527,7 @@ impl Sfu {
             self.push_fanout(pid, ti, slot, ext, max_run);
         }
         if new_loss {
+            self.timers_changed();
             self.send_nacks(pid, now);
         }
     }
@@ -1702,6 +1731,7 @@ impl Sfu {
     /// `keyframe_interval`; a request inside the interval is coalesced
     /// into one sent when the interval ends.
     fn request_keyframe(&mut self, pid: Pid, ti: usize, now: Instant, _new_subscriber: bool) {
+        self.timers_changed();
         let interval = self.config.keyframe_interval;
         let Some(t) = self
             .participants
@@ -1828,6 +1858,7 @@ impl Sfu {
     /// retries, throttled keyframe requests, sender/receiver reports. Then
     /// drain [`Sfu::poll_transmit`] and [`Sfu::poll_event`].
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.timers_changed();
         self.now = self.now.max(now);
         let now = self.now;
         let mut keys = std::mem::take(&mut self.scratch.keys);
@@ -2005,8 +2036,27 @@ impl Sfu {
         self.scratch.srs = srs;
     }
 
-    /// When to call [`Sfu::handle_timeout`] next.
+    /// When to call [`Sfu::handle_timeout`] next (cached between the
+    /// calls that may move a timer earlier).
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if let Some(at) = self.timeout_cache.get() {
+            // Never later than the timers say (early is harmless).
+            #[cfg(debug_assertions)]
+            {
+                let fresh = self.earliest_timer();
+                debug_assert!(
+                    fresh.is_none_or(|f| at.is_some_and(|a| a <= f)),
+                    "cached timeout {at:?} later than {fresh:?}"
+                );
+            }
+            return at;
+        }
+        let at = self.earliest_timer();
+        self.timeout_cache.set(Some(at));
+        at
+    }
+
+    fn earliest_timer(&self) -> Option<Instant> {
         let mut at: Option<Instant> = None;
         let mut min = |x: Option<Instant>| {
             if let Some(x) = x {
@@ -2328,6 +2378,7 @@ impl Sfu {
         rx: Context,
         tx: Context,
     ) {
+        self.timers_changed();
         let Some(&pid) = self.ids.get(participant) else {
             return;
         };

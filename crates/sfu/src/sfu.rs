@@ -365,6 +365,9 @@ struct Participant {
     learned: usize,
 }
 
+/// Report timers fall on multiples of this since the SFU's creation.
+const REPORT_GRID: Duration = Duration::from_millis(10);
+
 /// Most consecutive packets of one track one fan-out job covers (and at
 /// most half the track's ring, so no slot of the run is overwritten
 /// before the job reaches it; a stale slot is skipped anyway).
@@ -460,6 +463,19 @@ fn ntp(wall_at_epoch: Duration, epoch: Instant, now: Instant) -> NtpTime {
     let secs = NTP_UNIX_OFFSET_SECS.wrapping_add(d.as_secs());
     let frac = (u64::from(d.subsec_nanos()) << 32) / 1_000_000_000;
     NtpTime((secs << 32) | frac)
+}
+
+/// When a transport reporting at `now` reports next: `interval` later,
+/// rounded up to a [`REPORT_GRID`] step since `epoch` (the SFU's
+/// creation), so hundreds of transports' report timers fall on a few
+/// instants per second (one `handle_timeout` sweep each) instead of one
+/// each.
+fn next_report_at(epoch: Instant, interval: Duration, now: Instant) -> Instant {
+    let at = now + interval;
+    let since = at.saturating_duration_since(epoch).as_nanos();
+    let step = REPORT_GRID.as_nanos().max(1);
+    let up = since.div_ceil(step) * step - since;
+    at + Duration::from_nanos(u64::try_from(up).unwrap_or(0))
 }
 
 fn units(d: Duration, clock_rate: u32) -> u32 {
@@ -690,6 +706,7 @@ impl Sfu {
         t.remote_fp = Some(fp);
         t.role = Some(role);
         self.maybe_start_dtls((pid, dir));
+        self.drain_transport((pid, dir));
         Ok(())
     }
 
@@ -1141,7 +1158,11 @@ impl Sfu {
                     if let Ok((tx, rx)) = keys.contexts_with(cfg) {
                         t.tx = Some(tx);
                         t.rx = Some(rx);
-                        t.next_report = Some(self.now + self.config.report_interval);
+                        t.next_report = Some(next_report_at(
+                            self.epoch,
+                            self.config.report_interval,
+                            self.now,
+                        ));
                         let id = self.participants.get(&key.0).map(|p| p.id.clone());
                         if let Some(participant) = id {
                             self.events.push_back(Event::Connected {
@@ -1868,15 +1889,22 @@ impl Sfu {
             let Some(t) = self.transports.get_mut(&key) else {
                 continue;
             };
+            let mut fired = false;
             if t.ice.poll_timeout().is_some_and(|at| at <= now) {
                 t.ice.handle_timeout(now);
+                fired = true;
             }
             if let Some(d) = &mut t.dtls {
                 if d.poll_timeout().is_some_and(|at| at <= now) {
                     d.handle_timeout(now);
+                    fired = true;
                 }
             }
-            self.drain_transport(key);
+            // Every other path that feeds the agent or the DTLS endpoint
+            // drains the transport itself.
+            if fired {
+                self.drain_transport(key);
+            }
         }
         self.scratch.keys = keys;
         let mut pids = std::mem::take(&mut self.scratch.pids);
@@ -1915,8 +1943,9 @@ impl Sfu {
                     .and_then(|t| t.next_report)
                     .is_some_and(|at| at <= now);
                 if due {
+                    let next = next_report_at(self.epoch, self.config.report_interval, now);
                     if let Some(t) = self.transports.get_mut(&(pid, dir)) {
-                        t.next_report = Some(now + self.config.report_interval);
+                        t.next_report = Some(next);
                     }
                     match dir {
                         Dir::Publish => self.send_receiver_reports(pid, now),
@@ -2388,7 +2417,11 @@ impl Sfu {
             t.dtls = None;
             t.rx = Some(rx);
             t.tx = Some(tx);
-            t.next_report = Some(self.now + self.config.report_interval);
+            t.next_report = Some(next_report_at(
+                self.epoch,
+                self.config.report_interval,
+                self.now,
+            ));
         }
     }
 

@@ -204,6 +204,46 @@ pub(crate) fn validate_profile(profile: u16, data: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Bytes from one one-byte-form element header (or padding byte) to the
+/// next: 1 for padding (0x00), `len + 2` for ids 1–14, 0 for the bytes
+/// that need a closer look (id 0 with a non-zero length, id 15).
+pub(crate) static ONE_BYTE_STEP: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[0] = 1;
+    let mut b = 0x10;
+    while b < 0xf0 {
+        t[b] = (b & 0x0f) as u8 + 2;
+        b += 1;
+    }
+    t
+};
+
+/// True if `data`, a one-byte-form block body, is valid with no id-0 or
+/// id-15 element (the common case); false means "ask [`validate_profile`]",
+/// not "invalid".
+#[inline(always)]
+pub(crate) fn one_byte_fast_ok(data: &[u8]) -> bool {
+    // Trailing zero bytes of the last word are padding unless an element's
+    // value reaches into them; walk only up to them, and leave an element
+    // that reaches past that point to the full check.
+    let data = match data.split_last_chunk::<4>() {
+        Some((head, w)) => {
+            let pad = (u32::from_be_bytes(*w).trailing_zeros() / 8) as usize;
+            slice(data, 0, head.len() + 4 - pad)
+        }
+        None => data,
+    };
+    let mut i = 0;
+    while let Some(&b) = data.get(i) {
+        let step = ONE_BYTE_STEP[usize::from(b)];
+        if step == 0 {
+            return false;
+        }
+        i += usize::from(step);
+    }
+    i == data.len()
+}
+
 /// Checks every element of a block body. Opaque (`Other`) blocks are always
 /// valid.
 #[inline]

@@ -188,10 +188,16 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
     /// opaque profile).
     #[inline]
     pub fn extensions(&self) -> ExtensionIter<'_> {
-        match self.extension_form() {
-            Some(form) => ExtensionIter::new(form, self.extension_data()),
-            None => ExtensionIter::empty(),
+        if self.has_extension() {
+            // The block header and body in one slice: one bounds check.
+            if let Some([p0, p1, _, _, data @ ..]) =
+                self.b().get(self.ext_offset()..self.header_len)
+            {
+                let form = ExtensionForm::from_profile(u16::from_be_bytes([*p0, *p1]));
+                return ExtensionIter::new(form, data);
+            }
         }
+        ExtensionIter::empty()
     }
 
     /// The value of the first element with local id `id`.

@@ -357,11 +357,15 @@ impl<'a> Iterator for ExtensionIter<'a> {
                     // Id 15 (stop processing) or id 0 with a length.
                     break;
                 }
-                let end = pos + 2 + usize::from(b & 0x0f);
-                let Some(value) = self.data.get(pos + 1..end) else {
+                // `..=`: the compiler then knows the value is not empty.
+                let Some(value) = self
+                    .data
+                    .get(pos + 1..)
+                    .and_then(|r| r.get(..=usize::from(b & 0x0f)))
+                else {
                     break;
                 };
-                self.pos = end;
+                self.pos = pos + 2 + usize::from(b & 0x0f);
                 return Some(Extension { id: b >> 4, value });
             }
             // The end, or only padding is left, or a malformed element.

@@ -193,8 +193,12 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             if let Some([p0, p1, _, _, data @ ..]) =
                 self.b().get(self.ext_offset()..self.header_len)
             {
-                let form = ExtensionForm::from_profile(u16::from_be_bytes([*p0, *p1]));
-                return ExtensionIter::new(form, data);
+                let profile = u16::from_be_bytes([*p0, *p1]);
+                if profile == ext::ONE_BYTE_PROFILE {
+                    // The common case, with the form a constant.
+                    return ExtensionIter::new(ExtensionForm::OneByte, data);
+                }
+                return ExtensionIter::new(ExtensionForm::from_profile(profile), data);
             }
         }
         ExtensionIter::empty()

@@ -52,6 +52,10 @@ impl Plane for SfuPlane {
         true
     }
 
+    fn wants_drain(&self) -> bool {
+        self.sfu.wants_drain()
+    }
+
     fn handle_timeout(&mut self, now: Instant) {
         self.sfu.handle_timeout(now);
     }

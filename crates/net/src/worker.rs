@@ -16,6 +16,7 @@
 //! for each datagram: plane.handle_receive → drain plane.poll_transmit into the SendBatch
 //!                    (a full batch is sent at once)
 //!   or, when plane.drain_after_batch(): handle_receive for every datagram, then drain once
+//!   (and early whenever plane.wants_drain())
 //! plane.handle_timeout when due → drain
 //! send_batch (sendmmsg; GSO for runs to one destination)
 //! plane.after_iteration (events to the control plane)
@@ -57,11 +58,18 @@ pub trait Plane: Send + 'static {
     /// Whether the plane may be fed every datagram of a receive batch
     /// (at most [`WorkerConfig::recv_messages`]) before `poll_transmit` is
     /// drained. A plane that says yes keeps what it queues meanwhile
-    /// bounded; it can then order the batch's output as it likes (the
-    /// SFU emits it subscriber by subscriber, so the send batch holds long
-    /// runs to one destination: long GSO runs). Default: no, drain after
-    /// every datagram.
+    /// bounded and says when it must be drained early
+    /// ([`Plane::wants_drain`]); it can then order the batch's output as
+    /// it likes (the SFU emits it subscriber by subscriber, so the send
+    /// batch holds long runs to one destination: long GSO runs). Default:
+    /// no, drain after every datagram.
     fn drain_after_batch(&self) -> bool {
+        false
+    }
+    /// With [`Plane::drain_after_batch`]: asked after each
+    /// `handle_receive`; true drains `poll_transmit` before the next
+    /// datagram of the batch.
+    fn wants_drain(&self) -> bool {
         false
     }
     /// The timer fired.
@@ -391,7 +399,7 @@ fn run<P: Plane>(
             }
             cx.delivered += 1;
             plane.handle_receive(now, r.source, local, r.data);
-            if !batched {
+            if !batched || plane.wants_drain() {
                 drain(&mut plane, &mut socket, &mut out, pins.as_ref());
             }
         }

@@ -466,6 +466,17 @@ mod tests {
             .collect();
         assert_eq!(media.len(), 6, "the loss is NACKed upstream, no more");
         assert_eq!(sfu.stats().forwarded, 8 + 4 + 80 + 6);
+        // Packets stored since the last complete drain may span half the
+        // ring (256 of 512 video slots) before the SFU asks to be drained.
+        assert!(!sfu.wants_drain());
+        for seq in 61..61 + 255 {
+            feed(&mut sfu, &mut clients[0], now, seq);
+        }
+        assert!(!sfu.wants_drain());
+        feed(&mut sfu, &mut clients[0], now, 316);
+        assert!(sfu.wants_drain(), "256 packets pending");
+        assert_eq!(drain(&mut sfu).len(), 512);
+        assert!(!sfu.wants_drain());
     }
 
     #[test]

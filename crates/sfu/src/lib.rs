@@ -44,9 +44,10 @@
 //!
 //! Drain `poll_transmit` until `None` after every `handle_*` call, or
 //! after a batch of `handle_receive` calls (a receive batch: feeding
-//! several datagrams before draining is allowed; the queues stay bounded,
-//! at worst dropping the oldest queued work, counted in
-//! [`Stats::queue_drops`]). The fan-out is produced lazily, one datagram
+//! several datagrams before draining is allowed as long as
+//! [`Sfu::wants_drain`] stays false after each; once it says true, drain
+//! before the next datagram, or packets stored since the last complete
+//! drain may wrap their track's ring before their fan-out runs). The fan-out is produced lazily, one datagram
 //! per call, straight into the caller's buffer. Consecutive packets of a
 //! track received before a drain form one run (at most 32 packets, and at
 //! most half the track's ring) that goes out subscriber by subscriber:

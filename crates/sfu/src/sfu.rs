@@ -347,6 +347,10 @@ struct PubTrack {
     subs: Vec<SubOut>,
     last_keyframe_request: Option<Instant>,
     keyframe_pending: bool,
+    /// The lowest and highest extended sequence numbers stored since the
+    /// SFU was last drained completely, when `pending.0` is the current
+    /// [`Sfu::drain_epoch`] (see [`Sfu::wants_drain`]).
+    pending: (u64, u64, u64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -424,6 +428,11 @@ pub struct Sfu {
     ctrl: VecDeque<CtrlOut>,
     pool: Vec<Vec<u8>>,
     jobs: VecDeque<Job>,
+    /// Counts the times `poll_transmit` found nothing left to send.
+    drain_epoch: u64,
+    /// A track's packets stored since the last complete drain span half
+    /// its ring: drain before the next `handle_receive`.
+    drain_wanted: bool,
     events: VecDeque<Event>,
     stats: Stats,
     /// Scratch space of the timer path, kept so a steady-state tick
@@ -503,6 +512,8 @@ impl Sfu {
             ctrl: VecDeque::with_capacity(256),
             pool: Vec::new(),
             jobs: VecDeque::with_capacity(MAX_JOBS),
+            drain_epoch: 0,
+            drain_wanted: false,
             events: VecDeque::new(),
             stats: Stats::default(),
             scratch: Scratch::default(),
@@ -821,6 +832,7 @@ impl Sfu {
                 subs,
                 last_keyframe_request: lkr,
                 keyframe_pending: false,
+                pending: (u64::MAX, 0, 0),
             };
             // A changed source SSRC is a publisher restart: the next
             // packet re-bases every subscriber.
@@ -1538,6 +1550,18 @@ impl Sfu {
             n
         };
         track.ring.commit(slot, ext, len);
+        // Packets stored since the last complete drain must not wrap the
+        // ring before their fan-out runs: past half of it, ask for a drain.
+        let pending = &mut track.pending;
+        if pending.0 == self.drain_epoch {
+            pending.1 = pending.1.min(ext);
+            pending.2 = pending.2.max(ext);
+        } else {
+            *pending = (self.drain_epoch, ext, ext);
+        }
+        if pending.2 - pending.1 + 1 >= (track.ring.len() as u64 / 2).max(1) {
+            self.drain_wanted = true;
+        }
         if !track.subs.is_empty() {
             // After a restart the previous run belongs to the old stream.
             let max_run = if restarted {
@@ -2152,7 +2176,18 @@ impl Sfu {
                 return Some(t);
             }
         }
+        self.drain_epoch = self.drain_epoch.wrapping_add(1);
+        self.drain_wanted = false;
         None
+    }
+
+    /// Whether [`Sfu::poll_transmit`] must be drained before the next
+    /// [`Sfu::handle_receive`]: a caller feeding several datagrams before
+    /// draining asks after each one. True once a track's packets received
+    /// since the last complete drain span half its retransmission ring
+    /// (further packets would overwrite slots whose fan-out has not run).
+    pub fn wants_drain(&self) -> bool {
+        self.drain_wanted
     }
 
     /// Runs one step of `job`, the front job: returns the datagram written

@@ -230,6 +230,11 @@ pub struct RecvBatch {
     sources: Vec<SocketAddr>,
     destinations: Vec<Option<IpAddr>>,
     segments: Vec<Segment>,
+    /// Whether the headers point at the current storage.
+    built: bool,
+    /// Headers `..dirty` may have been written by the kernel since they
+    /// were last reset (the kernel writes only the messages it fills).
+    dirty: usize,
 }
 
 impl RecvBatch {
@@ -251,6 +256,8 @@ impl RecvBatch {
             sources: Vec::new(),
             destinations: Vec::new(),
             segments: Vec::new(),
+            built: false,
+            dirty: 0,
         }
     }
 
@@ -330,13 +337,29 @@ impl RecvBatch {
         self.destinations = Vec::with_capacity(n);
         let per = if gro { GRO_MAX_SEGMENTS } else { 1 };
         self.segments = Vec::with_capacity(n * per);
+        self.built = false;
     }
 
-    /// Clears the batch and rebuilds every message header to point at this
-    /// batch's storage; returns the headers for recvmmsg.
+    /// Clears the batch and readies the message headers for recvmmsg:
+    /// built once to point at this batch's storage, then only the fields
+    /// the kernel writes (lengths, flags) are reset, and only in the
+    /// headers the last receive may have filled. Returns the headers.
     pub(crate) fn prepare(&mut self, gro: bool) -> &mut [libc::mmsghdr] {
         self.ensure_storage(gro);
         self.clear();
+        if self.built {
+            for h in &mut self.hdrs.msgs[..self.dirty.min(self.messages)] {
+                h.msg_len = 0;
+                h.msg_hdr.msg_namelen = NAME_LEN as libc::socklen_t;
+                h.msg_hdr.msg_controllen = RECV_CONTROL;
+                h.msg_hdr.msg_flags = 0;
+            }
+            // Until `finish` says how many the kernel filled.
+            self.dirty = self.messages;
+            return &mut self.hdrs.msgs[..self.messages];
+        }
+        self.built = true;
+        self.dirty = self.messages;
         let slot = self.slot_len;
         for i in 0..self.messages {
             let iov = &mut self.iovs.iovs[i];
@@ -359,6 +382,7 @@ impl RecvBatch {
     /// (datagrams now in the batch, messages dropped as truncated or
     /// unaddressed).
     pub(crate) fn finish(&mut self, n: usize) -> (usize, usize) {
+        self.dirty = n.min(self.messages);
         let slot = self.slot_len;
         let mut dropped = 0;
         for m in 0..n.min(self.messages) {

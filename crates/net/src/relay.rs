@@ -129,21 +129,43 @@ const POLL: Duration = Duration::from_millis(5);
 const RECV_MESSAGES: usize = 64;
 /// Largest datagram the relays forward.
 const MAX_DATAGRAM: usize = 2048;
-/// Datagrams per send batch (flushed when full).
-const SEND_DATAGRAMS: usize = 1024;
+/// Datagrams per send batch (flushed when full), the same default as a
+/// media worker's ([`crate::WorkerConfig`]).
+pub const SEND_DATAGRAMS: usize = 256;
 
 /// Runs a relay on the calling thread until `stop` is set, publishing
 /// `stats` after every batch. Returns early only on a socket error (other
 /// than the per-datagram ones [`BatchSocket`] absorbs), counted in
 /// [`RelayStats::errors`].
 pub fn run_relay(
-    mut socket: BatchSocket,
+    socket: BatchSocket,
     table: Arc<FanOut>,
     mode: RelayMode,
     stop: Arc<AtomicBool>,
     stats: Arc<RelayStats>,
 ) {
-    if relay_loop(&mut socket, &table, mode, &stop, &stats).is_err() {
+    run_relay_with_batch(socket, table, mode, stop, stats, SEND_DATAGRAMS);
+}
+
+/// As [`run_relay`] with `send_datagrams` per send batch.
+pub fn run_relay_with_batch(
+    mut socket: BatchSocket,
+    table: Arc<FanOut>,
+    mode: RelayMode,
+    stop: Arc<AtomicBool>,
+    stats: Arc<RelayStats>,
+    send_datagrams: usize,
+) {
+    if relay_loop(
+        &mut socket,
+        &table,
+        mode,
+        &stop,
+        &stats,
+        send_datagrams.max(1),
+    )
+    .is_err()
+    {
         stats.errors.fetch_add(1, Ordering::Relaxed);
     }
     publish(&socket, &stats);
@@ -163,13 +185,14 @@ fn relay_loop(
     mode: RelayMode,
     stop: &AtomicBool,
     stats: &RelayStats,
+    send_datagrams: usize,
 ) -> io::Result<()> {
     if mode == RelayMode::Naive {
         socket.set_gso(false);
         socket.set_gro(false);
     }
     let mut recv = RecvBatch::new(RECV_MESSAGES, MAX_DATAGRAM);
-    let mut send = SendBatch::new(SEND_DATAGRAMS, MAX_DATAGRAM);
+    let mut send = SendBatch::new(send_datagrams, MAX_DATAGRAM);
     while !stop.load(Ordering::Relaxed) {
         let n = socket.recv_batch(&mut recv, Some(POLL))?;
         let mut forwarded = 0;
@@ -177,12 +200,35 @@ fn relay_loop(
             let Some((source, data)) = recv.get(i) else {
                 continue;
             };
-            for &dest in table.get(&source) {
-                if send.is_full() {
-                    forwarded += socket.send_batch(&mut send)?;
+            if mode == RelayMode::Naive {
+                for &dest in table.get(&source) {
+                    if send.is_full() {
+                        forwarded += socket.send_batch(&mut send)?;
+                    }
+                    // False only for a datagram longer than a slot: drop it.
+                    let _ = send.push(data, dest, None);
                 }
-                // False only for a datagram longer than a slot: drop it.
-                let _ = send.push(data, dest, None);
+                continue;
+            }
+            // Tuned: destination-major, as the SFU's fan-out is: each
+            // destination gets all of this source's datagrams in the
+            // batch back to back (long GSO runs whatever the fan-out).
+            // A source is handled at its first datagram in the batch.
+            let seen = (0..i).any(|j| recv.get(j).is_some_and(|(s, _)| s == source));
+            if seen {
+                continue;
+            }
+            for &dest in table.get(&source) {
+                for j in i..n {
+                    let Some((s, d)) = recv.get(j) else { continue };
+                    if s != source {
+                        continue;
+                    }
+                    if send.is_full() {
+                        forwarded += socket.send_batch(&mut send)?;
+                    }
+                    let _ = send.push(d, dest, None);
+                }
             }
         }
         forwarded += socket.send_batch(&mut send)?;

@@ -115,7 +115,7 @@ impl WorkerConfig {
             core: None,
             recv_messages: 64,
             max_datagram: 2048,
-            send_datagrams: 1024,
+            send_datagrams: crate::relay::SEND_DATAGRAMS,
             send_slot: 2048,
             max_wait: Duration::from_millis(20),
             drop_rtp_every: 0,

@@ -86,6 +86,11 @@ pub struct BenchArgs {
     /// the forwarding ones].
     #[arg(long, value_delimiter = ',')]
     pub gen_cores: Option<Vec<usize>>,
+    /// Datagrams per send batch of the forwarding threads, SFU and relays
+    /// alike (a full batch is sent at once): larger batches mean fewer
+    /// syscalls, smaller ones less waiting for the first subscribers.
+    #[arg(long, default_value_t = 256)]
+    pub send_batch: usize,
     /// Skip the naive and tuned relay baselines.
     #[arg(long)]
     pub no_baselines: bool,
@@ -120,6 +125,8 @@ impl System {
 struct Cores {
     fwd: Vec<Option<usize>>,
     gen: Vec<Option<usize>>,
+    /// Datagrams per send batch of every forwarding thread.
+    send_batch: usize,
 }
 
 fn plan_cores(args: &BenchArgs) -> Cores {
@@ -135,7 +142,11 @@ fn plan_cores(args: &BenchArgs) -> Cores {
         _ if n > w => (w..n).map(Some).collect(),
         _ => vec![None],
     };
-    Cores { fwd, gen }
+    Cores {
+        fwd,
+        gen,
+        send_batch: args.send_batch.max(1),
+    }
 }
 
 /// Runs the bench; returns the process exit status.
@@ -180,6 +191,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         let sfu = Sfu::new(config, Instant::now());
         let mut wc = WorkerConfig::new(format!("tern-fwd-{i}"), addr);
         wc.core = *core;
+        wc.send_datagrams = args.send_batch.max(1);
         let plane = SfuPlane::new(sfu, |_| {});
         sfu_workers.push(Worker::spawn(socket, plane, wc).map_err(|e| e.to_string())?);
     }
@@ -371,6 +383,7 @@ fn start_relays(system: System, rooms: &[Room], cores: &Cores) -> Result<Forward
         let st = Arc::new(RelayStats::default());
         stats.push(st.clone());
         let (table, stop, core) = (table.clone(), stop.clone(), cores.fwd[i]);
+        let send_batch = cores.send_batch;
         threads.push(
             std::thread::Builder::new()
                 .name(format!("relay-{i}"))
@@ -378,7 +391,9 @@ fn start_relays(system: System, rooms: &[Room], cores: &Cores) -> Result<Forward
                     if let Some(c) = core {
                         let _ = tern_net::pin_to_core(c);
                     }
-                    tern_net::run_relay(socket, table, mode, stop, st);
+                    tern_net::relay::run_relay_with_batch(
+                        socket, table, mode, stop, st, send_batch,
+                    );
                 })
                 .map_err(|e| e.to_string())?,
         );
@@ -464,6 +479,16 @@ fn run_phase(
                 session::send_loop(pubs, destination, traffic, epoch, c, &st);
                 Ok(Vec::new())
             }));
+            // Latency from five subscribers spread over the fan-out order
+            // (first, quarters, last): the SFU serves subscribers one
+            // after another, so the first alone would flatter it.
+            let n = subs_eps.len();
+            let mut sampled = vec![false; n];
+            for q in 0..=4 {
+                if n > 0 {
+                    sampled[(n - 1) * q / 4] = true;
+                }
+            }
             handles.push(scope.spawn(move || {
                 if let Some(k) = core_r {
                     let _ = tern_net::pin_to_core(k);
@@ -471,7 +496,7 @@ fn run_phase(
                 let mut lat = Vec::with_capacity(1 << 20);
                 session::receive_loop(
                     subs_eps,
-                    4,
+                    &sampled,
                     timing,
                     first_ssrc,
                     epoch,

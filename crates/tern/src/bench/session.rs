@@ -398,12 +398,12 @@ pub enum Timing {
 }
 
 /// The receiver: every subscriber socket through epoll; counts RTP
-/// packets, and for the first `sampled` subscribers records latency in
+/// packets, and for the subscribers `sampled` says yes to records latency in
 /// microseconds.
 #[allow(clippy::too_many_arguments)]
 pub fn receive_loop(
     subs: &mut [Endpoint],
-    sampled: usize,
+    sampled: &[bool],
     timing: Timing,
     pubs_first_ssrc: u32,
     epoch: Instant,
@@ -451,7 +451,7 @@ pub fn receive_loop(
                     match classify(r.data) {
                         PacketKind::Rtp => {
                             rtp += 1;
-                            if i >= sampled || latencies.len() >= cap {
+                            if !sampled.get(i).copied().unwrap_or(false) || latencies.len() >= cap {
                                 continue;
                             }
                             let sent = match timing {

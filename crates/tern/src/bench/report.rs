@@ -247,7 +247,7 @@ const COLORS: [&str; 6] = [
 /// per CPU-second, and p99 latency at half load; one line per system and
 /// size.
 pub fn write_svg(s: &Summary, path: &Path) -> Result<(), String> {
-    let (w, h) = (960.0_f64, 420.0_f64);
+    let (w, h) = (960.0_f64, 460.0_f64);
     let mut svg = String::new();
     let _ = writeln!(
         svg,
@@ -278,7 +278,7 @@ pub fn write_svg(s: &Summary, path: &Path) -> Result<(), String> {
     ];
     for (pi, (title, value)) in panels.iter().enumerate() {
         let x0 = 70.0 + pi as f64 * (w / 2.0);
-        let (pw, ph, y0) = (w / 2.0 - 110.0, h - 120.0, 40.0);
+        let (pw, ph, y0) = (w / 2.0 - 110.0, h - 160.0, 40.0);
         let ymax = s
             .results
             .iter()
@@ -345,8 +345,8 @@ pub fn write_svg(s: &Summary, path: &Path) -> Result<(), String> {
                 pts.join(" ")
             );
             if pi == 0 {
-                let ly = h - 50.0 + (si / 3) as f64 * 16.0;
-                let lx = 70.0 + (si % 3) as f64 * 220.0;
+                let ly = h - 52.0 + (si / 3) as f64 * 18.0;
+                let lx = 70.0 + (si % 3) as f64 * 300.0;
                 let _ = writeln!(
                     svg,
                     r#"<rect x="{lx}" y="{:.1}" width="12" height="4" fill="{color}"/><text x="{:.1}" y="{:.1}">{name}</text>"#,

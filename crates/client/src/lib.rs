@@ -35,6 +35,8 @@
 //! `handle_*` call.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod negotiation;
 mod transport;
 

@@ -120,6 +120,23 @@ fn endpoint(
     Ok(Endpoint { socket, transport })
 }
 
+/// Creates a participant on the worker's SFU (as signaling's `join`
+/// would) and returns its transports' parameters.
+fn create_participant(
+    worker: &Worker<SfuPlane>,
+    name: &str,
+    room: &str,
+) -> Result<tern_signal::ParticipantTransports, String> {
+    let (n, r) = (name.to_owned(), room.to_owned());
+    worker
+        .call(move |p| {
+            p.sfu.set_now(Instant::now());
+            p.sfu.create_participant(&n, &r)
+        })
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("create participant: {e}"))
+}
+
 /// Creates a room of `publishers` and `subscribers` on `worker` (every
 /// subscriber receives every publisher's audio and video) and connects
 /// every transport (ICE, DTLS) over loopback.
@@ -146,16 +163,7 @@ pub fn build_room(
     let mut specs = Vec::new();
     for i in 0..publishers {
         let name = format!("r{room}-p{i}");
-        let params = {
-            let (n, r) = (name.clone(), room_name.clone());
-            worker
-                .call(move |p| {
-                    p.sfu.set_now(Instant::now());
-                    p.sfu.create_participant(&n, &r)
-                })
-                .map_err(|e| e.to_string())?
-                .map_err(|e| format!("create participant: {e}"))?
-        };
+        let params = create_participant(worker, &name, &room_name)?;
         let seed = 0x1000 + (room * 100_000 + i) as u64;
         let ep = endpoint(cert, &params.publish, seed)?;
         let base = 0x1000_0000 + (room * 10_000 + i) as u32 * 4;
@@ -193,16 +201,7 @@ pub fn build_room(
     let mut subs = Vec::new();
     for j in 0..subscribers {
         let name = format!("r{room}-s{j}");
-        let params = {
-            let (n, r) = (name.clone(), room_name.clone());
-            worker
-                .call(move |p| {
-                    p.sfu.set_now(Instant::now());
-                    p.sfu.create_participant(&n, &r)
-                })
-                .map_err(|e| e.to_string())?
-                .map_err(|e| format!("create participant: {e}"))?
-        };
+        let params = create_participant(worker, &name, &room_name)?;
         let seed = 0x9000_0000 + (room * 100_000 + j) as u64;
         let ep = endpoint(cert, &params.subscribe, seed)?;
         let mut tracks = Vec::new();

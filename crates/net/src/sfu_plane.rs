@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use tern_sfu::{Event, Sfu};
 
-use crate::worker::Plane;
+use crate::worker::{Plane, Worker, WorkerGone};
 
 /// A [`Sfu`] run by a [`crate::Worker`]; its events go to `on_event` once
 /// per loop iteration (they are rare: connections, failures, expiries).
@@ -68,5 +68,29 @@ impl Plane for SfuPlane {
         while let Some(e) = self.sfu.poll_event() {
             (self.on_event)(e);
         }
+    }
+}
+
+impl Worker<SfuPlane> {
+    /// Runs `f` on the worker's thread with its SFU, after moving the
+    /// SFU's clock to now (a command arrives between datagrams, so the
+    /// SFU learns the time the way a receive would tell it), and returns
+    /// the result.
+    pub fn with_sfu<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Sfu) -> R + Send + 'static,
+    ) -> Result<R, WorkerGone> {
+        self.call(move |p| {
+            p.sfu.set_now(Instant::now());
+            f(&mut p.sfu)
+        })
+    }
+
+    /// As [`Worker::with_sfu`] without waiting for the worker.
+    pub fn post_to_sfu(&self, f: impl FnOnce(&mut Sfu) + Send + 'static) -> Result<(), WorkerGone> {
+        self.post(move |p| {
+            p.sfu.set_now(Instant::now());
+            f(&mut p.sfu);
+        })
     }
 }

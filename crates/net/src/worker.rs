@@ -301,6 +301,14 @@ fn is_rtp(d: &[u8]) -> bool {
 /// constantly and are relearned at once).
 const MAX_PINS: usize = 16 * 1024;
 
+/// Sends what `out` holds. Errors are per datagram and counted by the
+/// socket; a batch that could not be sent at all is dropped (UDP: loss).
+fn flush(socket: &mut BatchSocket, out: &mut SendBatch) {
+    if !out.is_empty() && socket.send_batch(out).is_err() {
+        out.clear();
+    }
+}
+
 /// Drains the plane's transmits into `out`, sending whenever it fills.
 fn drain<P: Plane>(
     plane: &mut P,
@@ -310,11 +318,7 @@ fn drain<P: Plane>(
 ) {
     loop {
         if out.is_full() {
-            // Errors are per datagram and counted by the socket; a batch
-            // that could not be sent at all is dropped (UDP: loss).
-            if socket.send_batch(out).is_err() {
-                out.clear();
-            }
+            flush(socket, out);
         }
         let Some(buf) = out.next_buf() else { return };
         let Some((destination, len)) = plane.poll_transmit(buf) else {
@@ -358,9 +362,7 @@ fn run<P: Plane>(
         }
         // Commands may have produced datagrams (ICE checks, reports).
         drain(&mut plane, &mut socket, &mut out, pins.as_ref());
-        if !out.is_empty() && socket.send_batch(&mut out).is_err() {
-            out.clear();
-        }
+        flush(&mut socket, &mut out);
         let now = Instant::now();
         let wait = match plane.poll_timeout() {
             Some(t) => t.saturating_duration_since(now).min(config.max_wait),
@@ -410,9 +412,7 @@ fn run<P: Plane>(
             plane.handle_timeout(now);
             drain(&mut plane, &mut socket, &mut out, pins.as_ref());
         }
-        if !out.is_empty() && socket.send_batch(&mut out).is_err() {
-            out.clear();
-        }
+        flush(&mut socket, &mut out);
         plane.after_iteration();
         cx.iterations += 1;
     }

@@ -30,20 +30,16 @@ use tern_signal::{
     SubscribeNegotiation,
 };
 
-/// Socket buffer size requested for receive and send.
-const SOCKET_BUFFER: usize = 4 * 1024 * 1024;
-
 /// 64 bits from the operating system's RNG.
 pub fn os_seed() -> Result<u64, String> {
     getrandom::u64().map_err(|e| format!("operating system random source: {e}"))
 }
 
-/// Binds a media socket with large kernel buffers, GRO/GSO where the
-/// kernel has them, and packet info on a wildcard bind. Port 0 picks one.
+/// Binds a media socket with tern-net's defaults (4 MiB kernel buffers,
+/// GRO/GSO where the kernel has them) and packet info on a wildcard bind.
+/// Port 0 picks one.
 pub fn bind_media_socket(addr: SocketAddr) -> Result<BatchSocket, String> {
     let config = SocketConfig {
-        recv_buffer: SOCKET_BUFFER,
-        send_buffer: SOCKET_BUFFER,
         pktinfo: addr.ip().is_unspecified(),
         ..SocketConfig::default()
     };
@@ -127,21 +123,12 @@ impl MediaHandle {
         &self,
         f: impl FnOnce(&mut Sfu) -> R + Send + 'static,
     ) -> Result<R, MediaError> {
-        self.worker
-            .call(move |p| {
-                p.sfu.set_now(Instant::now());
-                f(&mut p.sfu)
-            })
-            .map_err(|_| gone())
+        self.worker.with_sfu(f).map_err(|_| gone())
     }
 
     /// Queues `f` to run on the worker with the SFU; does not wait.
     fn post(&self, f: impl FnOnce(&mut Sfu) + Send + 'static) {
-        let r = self.worker.post(move |p| {
-            p.sfu.set_now(Instant::now());
-            f(&mut p.sfu);
-        });
-        if r.is_err() {
+        if self.worker.post_to_sfu(f).is_err() {
             tracing::error!("media worker stopped; a signaling call was lost");
         }
     }

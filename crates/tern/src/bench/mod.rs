@@ -180,7 +180,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     for (i, core) in cores.fwd.iter().enumerate() {
         let socket = BatchSocket::bind(
             SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
-            &relay_socket_config(true),
+            &forwarding_socket_config(SocketConfig::default()),
         )
         .map_err(|e| format!("SFU worker socket: {e}"))?;
         let addr = socket.local_addr().map_err(|e| e.to_string())?;
@@ -279,13 +279,13 @@ fn frame_packets(args: &BenchArgs, size: usize) -> u64 {
     (frame_bytes / size.max(1) as f64).ceil().max(1.0) as u64
 }
 
-fn relay_socket_config(batched: bool) -> SocketConfig {
+/// `base` with the 8 MiB kernel buffers every forwarding socket of the
+/// bench (SFU and relays alike) asks for.
+fn forwarding_socket_config(base: SocketConfig) -> SocketConfig {
     SocketConfig {
         recv_buffer: 8 * 1024 * 1024,
         send_buffer: 8 * 1024 * 1024,
-        gro: batched,
-        gso: batched,
-        ..SocketConfig::default()
+        ..base
     }
 }
 
@@ -368,7 +368,7 @@ fn start_relays(system: System, rooms: &[Room], cores: &Cores) -> Result<Forward
     let table = Arc::new(table);
     let stop = Arc::new(AtomicBool::new(false));
     let n = cores.fwd.len();
-    let mut config = relay_socket_config(mode == RelayMode::Tuned);
+    let mut config = forwarding_socket_config(mode.socket_config());
     config.reuse_port = n > 1;
     let first = BatchSocket::bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0), &config)
         .map_err(|e| format!("relay socket: {e}"))?;

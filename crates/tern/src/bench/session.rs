@@ -92,18 +92,10 @@ pub struct Room {
     pub subscribers: Vec<Endpoint>,
 }
 
-fn socket_config() -> SocketConfig {
-    SocketConfig {
-        recv_buffer: 4 * 1024 * 1024,
-        send_buffer: 4 * 1024 * 1024,
-        ..SocketConfig::default()
-    }
-}
-
 fn bind_local() -> Result<BatchSocket, String> {
     BatchSocket::bind(
         SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
-        &socket_config(),
+        &SocketConfig::default(),
     )
     .map_err(|e| format!("generator socket: {e}"))
 }
@@ -129,10 +121,7 @@ fn create_participant(
 ) -> Result<tern_signal::ParticipantTransports, String> {
     let (n, r) = (name.to_owned(), room.to_owned());
     worker
-        .call(move |p| {
-            p.sfu.set_now(Instant::now());
-            p.sfu.create_participant(&n, &r)
-        })
+        .with_sfu(move |s| s.create_participant(&n, &r))
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("create participant: {e}"))
 }
@@ -148,15 +137,6 @@ pub fn build_room(
     subscribers: usize,
     cert: &Certificate,
 ) -> Result<Room, String> {
-    type SfuCall = Box<dyn FnOnce(&mut tern_sfu::Sfu) -> Result<(), String> + Send>;
-    let call = |f: SfuCall| {
-        worker
-            .call(move |p| {
-                p.sfu.set_now(Instant::now());
-                f(&mut p.sfu)
-            })
-            .map_err(|e| e.to_string())?
-    };
     let room_name = format!("bench-{room}");
     let mut names = Vec::new();
     let mut pubs = Vec::new();
@@ -174,19 +154,21 @@ pub fn build_room(
         let (media, published) = publish_media(&tracks);
         let remote = ep.transport.remote_description();
         let n = name.clone();
-        call(Box::new(move |s| {
-            s.publish_changed(
-                &n,
-                &PublishNegotiation {
-                    remote: &remote,
-                    dtls_role: Setup::Passive,
-                    ice_restart: false,
-                    media: &media,
-                    tracks: &published,
-                },
-            )
-            .map_err(|e| format!("publish: {e}"))
-        }))?;
+        worker
+            .with_sfu(move |s| {
+                s.publish_changed(
+                    &n,
+                    &PublishNegotiation {
+                        remote: &remote,
+                        dtls_role: Setup::Passive,
+                        ice_restart: false,
+                        media: &media,
+                        tracks: &published,
+                    },
+                )
+            })
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("publish: {e}"))?;
         pubs.push(Publisher {
             ep,
             audio_ssrc: base,
@@ -215,19 +197,20 @@ pub fn build_room(
         }
         let remote = ep.transport.remote_description();
         let n = name.clone();
-        call(Box::new(move |s| {
-            s.subscribe_changed(
-                &n,
-                &SubscribeNegotiation {
-                    remote: &remote,
-                    dtls_role: Setup::Passive,
-                    ice_restart: false,
-                    tracks: &tracks,
-                    refused: &[],
-                },
-            );
-            Ok(())
-        }))?;
+        worker
+            .with_sfu(move |s| {
+                s.subscribe_changed(
+                    &n,
+                    &SubscribeNegotiation {
+                        remote: &remote,
+                        dtls_role: Setup::Passive,
+                        ice_restart: false,
+                        tracks: &tracks,
+                        refused: &[],
+                    },
+                );
+            })
+            .map_err(|e| e.to_string())?;
         subs.push(ep);
         names.push(name);
     }
@@ -500,10 +483,9 @@ impl Room {
     /// Frees the room's participants on the SFU.
     pub fn remove(&self, worker: &Worker<SfuPlane>) {
         let names = self.names.clone();
-        let _ = worker.call(move |p| {
-            p.sfu.set_now(Instant::now());
+        let _ = worker.with_sfu(move |s| {
             for n in &names {
-                p.sfu.remove_participant(n);
+                s.remove_participant(n);
             }
         });
     }

@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use tern_dtls::Certificate;
-use tern_net::{BatchSocket, RecvBatch, SendBatch, SfuPlane, Worker, WorkerConfig};
+use tern_net::{BatchSocket, RecvBatch, SendBatch, SfuPlane, SocketConfig, Worker, WorkerConfig};
 use tern_rtp::{classify, PacketKind};
 use tern_sfu::{Sfu, SfuConfig};
 
@@ -21,7 +21,7 @@ const PACKETS: u64 = 100_000;
 const BURST: u64 = 25;
 
 fn forwarded(worker: &Worker<SfuPlane>) -> u64 {
-    worker.call(|p| p.sfu.stats().forwarded).unwrap()
+    worker.with_sfu(|s| s.stats().forwarded).unwrap()
 }
 
 /// Sends `count` packets in bursts, each burst only once the SFU has
@@ -71,7 +71,7 @@ fn push(worker: &Worker<SfuPlane>, room: &mut Room, count: u64) -> u64 {
 fn forwarding_100000_packets_to_10_subscribers_through_the_worker_allocates_nothing() {
     let socket = BatchSocket::bind(
         SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
-        &super::relay_socket_config(true),
+        &super::forwarding_socket_config(SocketConfig::default()),
     )
     .unwrap();
     let addr = socket.local_addr().unwrap();

@@ -586,12 +586,19 @@ impl Call {
             .map(|(s, r)| video_spec(name, i, s, r))
             .into_iter()
             .collect();
-        let (media, tracks) = publish_media(&specs);
+        self.publish(name, &remote, &specs);
+        id
+    }
+
+    /// Signaling's publish answer for `name` sending `specs` (the SFU's
+    /// DTLS role passive, no ICE restart).
+    fn publish(&mut self, name: &str, remote: &RemoteTransport, specs: &[TrackSpec]) {
+        let (media, tracks) = publish_media(specs);
         self.sfu()
             .publish_changed(
                 name,
                 &PublishNegotiation {
-                    remote: &remote,
+                    remote,
                     dtls_role: Setup::Passive,
                     ice_restart: false,
                     media: &media,
@@ -599,7 +606,6 @@ impl Call {
                 },
             )
             .unwrap();
-        id
     }
 
     /// (Re)negotiate `name`'s subscriptions: every other publisher in the
@@ -697,21 +703,13 @@ impl Call {
         v.ts = 0x7000_0000;
         v.sent.clear();
         let remote = c.publish.remote();
-        let (media, tracks) = publish_media(&[video_spec(name, i, new_ssrc, new_ssrc + 1)]);
         let now = self.sim.now();
         self.sfu().set_now(now);
-        self.sfu()
-            .publish_changed(
-                name,
-                &PublishNegotiation {
-                    remote: &remote,
-                    dtls_role: Setup::Passive,
-                    ice_restart: false,
-                    media: &media,
-                    tracks: &tracks,
-                },
-            )
-            .unwrap();
+        self.publish(
+            name,
+            &remote,
+            &[video_spec(name, i, new_ssrc, new_ssrc + 1)],
+        );
     }
 
     /// An RTP packet (plaintext) as `name`'s publisher would send it but

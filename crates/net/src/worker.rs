@@ -290,10 +290,10 @@ impl<P: Plane> Drop for Worker<P> {
     }
 }
 
-/// RTP by RFC 7983's first byte (128–191) and not RTCP by RFC 5761's
-/// packet-type range (second byte 192–223).
+/// RTP by RFC 7983's first byte and RFC 5761's payload-type rule
+/// (tern-rtp's demultiplexer), at least a fixed header long.
 fn is_rtp(d: &[u8]) -> bool {
-    d.len() >= 12 && (128..=191).contains(&d[0]) && !(192..=223).contains(&d[1])
+    d.len() >= 12 && tern_rtp::classify(d) == tern_rtp::PacketKind::Rtp
 }
 
 /// Most remotes whose destination address a wildcard-bound socket

@@ -20,6 +20,8 @@ fn tern_bench_measures_sfu_and_both_relays_and_writes_json_and_plot() {
             "0.4",
             "--rate",
             "6000",
+            "--repeat",
+            "2",
             "--json",
             "--plot",
         ])
@@ -41,6 +43,12 @@ fn tern_bench_measures_sfu_and_both_relays_and_writes_json_and_plot() {
             let fwd = r["forwarded_pps"].as_f64().unwrap();
             assert!(fwd > 500.0, "{system} at {subs} forwarded {fwd} pkt/s");
             assert!(r["pkts_per_cpu_s"].as_f64().unwrap() > 0.0);
+            assert_eq!(r["rounds"], 2, "{r}");
+            assert_eq!(
+                r["pkts_per_cpu_s_rounds"].as_array().unwrap().len(),
+                2,
+                "{r}"
+            );
             assert!(r["syscalls_per_pkt"].as_f64().unwrap() > 0.0);
             assert!(r["latency_samples"].as_u64().unwrap() > 0, "{r}");
             assert!(r["latency_p99_us"].as_u64().is_some());
@@ -58,6 +66,19 @@ fn tern_bench_measures_sfu_and_both_relays_and_writes_json_and_plot() {
     assert_eq!(ratios.len(), 2);
     assert!(ratios[0]["vs_naive"].as_f64().unwrap() > 0.0);
     assert!(ratios[0]["vs_tuned"].as_f64().unwrap() > 0.0);
+    for r in ratios {
+        let s = &r["vs_tuned_spread"];
+        let (lo, mid, hi) = (
+            s["min"].as_f64().unwrap(),
+            s["median"].as_f64().unwrap(),
+            s["max"].as_f64().unwrap(),
+        );
+        assert!(lo <= mid && mid <= hi, "{r}");
+    }
+    let lin = v["linearity"].as_array().unwrap();
+    assert_eq!(lin.len(), 1, "{v}");
+    assert_eq!(lin[0]["from_subscribers"], 1);
+    assert_eq!(lin[0]["to_subscribers"], 3);
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("polyline"), "{svg}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -91,6 +91,12 @@ pub struct BenchArgs {
     /// syscalls, smaller ones less waiting for the first subscribers.
     #[arg(long, default_value_t = 256)]
     pub send_batch: usize,
+    /// Rounds per sweep point: each round runs every system once, in turn
+    /// (Tern, naive, tuned), so a slow drift of the machine hits all of
+    /// them alike; figures are medians over rounds and each ratio pairs
+    /// the systems round by round. 3 or more on a shared machine.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
     /// Skip the naive and tuned relay baselines.
     #[arg(long)]
     pub no_baselines: bool,
@@ -170,7 +176,8 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     } else {
         vec![System::Tern, System::Naive, System::Tuned]
     };
-    let total_steps = subscribers.len() * args.sizes.len() * systems.len() * 2;
+    let rounds = args.repeat.max(1);
+    let total_steps = subscribers.len() * args.sizes.len() * systems.len() * 2 * rounds;
     let mut progress = report::Progress::new(total_steps);
     let started = Instant::now();
     let epoch = Instant::now();
@@ -214,37 +221,44 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             )?);
         }
         for &size in &args.sizes {
-            for &system in &systems {
-                let load = run_phase(
-                    system,
-                    &mut rooms,
-                    &sfu_workers,
-                    &cores,
-                    subs,
-                    size,
-                    args.rate as f64,
-                    phase,
-                    frame_packets(&args, size),
-                    epoch,
-                    &mut progress,
-                    "load",
-                )?;
-                let half_rate = (load.forwarded_pps * 0.5).max(1.0);
-                let half = run_phase(
-                    system,
-                    &mut rooms,
-                    &sfu_workers,
-                    &cores,
-                    subs,
-                    size,
-                    half_rate,
-                    phase,
-                    frame_packets(&args, size),
-                    epoch,
-                    &mut progress,
-                    "half",
-                )?;
-                results.push(report::merge(system, subs, size, workers, load, half));
+            let mut measured: Vec<Vec<(PhaseResult, PhaseResult)>> =
+                systems.iter().map(|_| Vec::new()).collect();
+            for _ in 0..rounds {
+                for (&system, m) in systems.iter().zip(&mut measured) {
+                    let load = run_phase(
+                        system,
+                        &mut rooms,
+                        &sfu_workers,
+                        &cores,
+                        subs,
+                        size,
+                        args.rate as f64,
+                        phase,
+                        frame_packets(&args, size),
+                        epoch,
+                        &mut progress,
+                        "load",
+                    )?;
+                    let half_rate = (load.forwarded_pps * 0.5).max(1.0);
+                    let half = run_phase(
+                        system,
+                        &mut rooms,
+                        &sfu_workers,
+                        &cores,
+                        subs,
+                        size,
+                        half_rate,
+                        phase,
+                        frame_packets(&args, size),
+                        epoch,
+                        &mut progress,
+                        "half",
+                    )?;
+                    m.push((load, half));
+                }
+            }
+            for (&system, m) in systems.iter().zip(measured) {
+                results.push(report::merge(system, subs, size, workers, m));
             }
         }
         for r in &rooms {
@@ -259,6 +273,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         publishers: args.publishers.max(1),
         rate: args.rate,
         seconds,
+        rounds,
         elapsed: started.elapsed().as_secs_f64(),
         cores: tern_net::available_cores(),
     };

@@ -16,6 +16,8 @@ pub struct Measurement {
     pub subscribers: usize,
     pub size: usize,
     pub workers: usize,
+    /// Rounds measured (`--repeat`); figures are medians over them.
+    pub rounds: usize,
     /// Load phase: offered and forwarded packets per second.
     pub offered_pps: f64,
     pub forwarded_pps: f64,
@@ -23,6 +25,8 @@ pub struct Measurement {
     pub pkts_per_cpu_s: f64,
     /// CPU nanoseconds per forwarded packet (the inverse).
     pub cpu_ns_per_pkt: f64,
+    /// `pkts_per_cpu_s` of each round, in order.
+    pub pkts_per_cpu_s_rounds: Vec<f64>,
     pub load_loss: f64,
     /// Half-load phase (half of what the load phase forwarded).
     pub half_offered_pps: f64,
@@ -47,40 +51,97 @@ fn percentile(sorted: &[u32], p: f64) -> Option<u32> {
     sorted.get(i).copied()
 }
 
-/// One row from the two phases.
+/// The median of `v` (the mean of the middle two for an even count).
+fn median(v: &[f64]) -> f64 {
+    let mut v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_unstable_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// One row from one or more rounds of the two phases. Throughput, loss,
+/// allocation and syscall figures are the median over rounds; latency
+/// percentiles are taken over every round's samples together.
 pub fn merge(
     system: System,
     subscribers: usize,
     size: usize,
     workers: usize,
-    load: PhaseResult,
-    mut half: PhaseResult,
+    rounds: Vec<(PhaseResult, PhaseResult)>,
 ) -> Measurement {
-    half.latencies_us.sort_unstable();
-    let lat = &half.latencies_us;
+    let med = |f: fn(&PhaseResult) -> f64, half: bool| {
+        let v: Vec<f64> = rounds
+            .iter()
+            .map(|(l, h)| if half { f(h) } else { f(l) })
+            .collect();
+        median(&v)
+    };
+    let per_round: Vec<f64> = rounds.iter().map(|(l, _)| l.pkts_per_cpu_s).collect();
+    let pkts_per_cpu_s = median(&per_round);
+    let allocs: Vec<f64> = rounds
+        .iter()
+        .filter_map(|(l, _)| l.allocs_per_pkt)
+        .collect();
+    let mut lat: Vec<u32> = rounds
+        .iter()
+        .flat_map(|(_, h)| h.latencies_us.iter().copied())
+        .collect();
+    lat.sort_unstable();
     Measurement {
         system: system.name(),
         subscribers,
         size,
         workers,
-        offered_pps: load.offered_pps,
-        forwarded_pps: load.forwarded_pps,
-        pkts_per_cpu_s: load.pkts_per_cpu_s,
-        cpu_ns_per_pkt: if load.pkts_per_cpu_s > 0.0 {
-            1e9 / load.pkts_per_cpu_s
+        rounds: rounds.len(),
+        offered_pps: med(|p| p.offered_pps, false),
+        forwarded_pps: med(|p| p.forwarded_pps, false),
+        pkts_per_cpu_s,
+        cpu_ns_per_pkt: if pkts_per_cpu_s > 0.0 {
+            1e9 / pkts_per_cpu_s
         } else {
             0.0
         },
-        load_loss: load.loss,
-        half_offered_pps: half.offered_pps,
-        half_loss: half.loss,
-        half_pkts_per_cpu_s: half.pkts_per_cpu_s,
-        latency_p50_us: percentile(lat, 0.50),
-        latency_p99_us: percentile(lat, 0.99),
-        latency_p999_us: percentile(lat, 0.999),
+        pkts_per_cpu_s_rounds: per_round,
+        load_loss: med(|p| p.loss, false),
+        half_offered_pps: med(|p| p.offered_pps, true),
+        half_loss: med(|p| p.loss, true),
+        half_pkts_per_cpu_s: med(|p| p.pkts_per_cpu_s, true),
+        latency_p50_us: percentile(&lat, 0.50),
+        latency_p99_us: percentile(&lat, 0.99),
+        latency_p999_us: percentile(&lat, 0.999),
         latency_samples: lat.len(),
-        allocs_per_pkt: load.allocs_per_pkt,
-        syscalls_per_pkt: load.syscalls_per_pkt,
+        allocs_per_pkt: (!allocs.is_empty()).then(|| median(&allocs)),
+        syscalls_per_pkt: med(|p| p.syscalls_per_pkt, false),
+    }
+}
+
+/// A ratio over rounds: each round's ratio pairs the two systems' runs of
+/// that round (measured minutes apart at most, so slow drift of the
+/// machine cancels); the median and the range of those.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    fn of(v: &[f64]) -> Option<Spread> {
+        if v.is_empty() {
+            return None;
+        }
+        Some(Spread {
+            median: median(v),
+            min: v.iter().copied().fold(f64::INFINITY, f64::min),
+            max: v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        })
     }
 }
 
@@ -92,6 +153,7 @@ pub struct Summary {
     pub publishers: usize,
     pub rate: u64,
     pub seconds: f64,
+    pub rounds: usize,
     pub elapsed: f64,
     pub cores: usize,
 }
@@ -103,12 +165,61 @@ impl Summary {
             .find(|m| m.system == system.name() && m.subscribers == subs && m.size == size)
     }
 
-    /// Tern's packets per CPU-second over the baseline's at one point.
-    pub fn ratio(&self, base: System, subs: usize, size: usize) -> Option<f64> {
+    /// Tern's packets per CPU-second over the baseline's at one point,
+    /// paired round by round.
+    pub fn ratio(&self, base: System, subs: usize, size: usize) -> Option<Spread> {
         let t = self.find(System::Tern, subs, size)?;
         let b = self.find(base, subs, size)?;
-        (b.pkts_per_cpu_s > 0.0).then(|| t.pkts_per_cpu_s / b.pkts_per_cpu_s)
+        let v: Vec<f64> = t
+            .pkts_per_cpu_s_rounds
+            .iter()
+            .zip(&b.pkts_per_cpu_s_rounds)
+            .filter(|(_, b)| **b > 0.0)
+            .map(|(t, b)| t / b)
+            .collect();
+        Spread::of(&v)
     }
+
+    /// Fan-out linearity for one size: Tern's CPU per forwarded packet at
+    /// the largest fan-out over that at 10 subscribers (or the smallest
+    /// fan-out when 10 was not run); 1.0 is perfectly flat.
+    pub fn linearity(&self, size: usize) -> Option<Linearity> {
+        let mut tern: Vec<&Measurement> = self
+            .results
+            .iter()
+            .filter(|m| m.system == System::Tern.name() && m.size == size)
+            .collect();
+        tern.sort_by_key(|m| m.subscribers);
+        let to = *tern.last()?;
+        let from = tern
+            .iter()
+            .find(|m| m.subscribers == 10)
+            .or(tern.first())
+            .copied()?;
+        (from.subscribers < to.subscribers && from.cpu_ns_per_pkt > 0.0).then(|| Linearity {
+            size,
+            from_subscribers: from.subscribers,
+            to_subscribers: to.subscribers,
+            ratio: to.cpu_ns_per_pkt / from.cpu_ns_per_pkt,
+        })
+    }
+
+    fn sizes(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self.results.iter().map(|m| m.size).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
+/// See [`Summary::linearity`].
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Linearity {
+    pub size: usize,
+    pub from_subscribers: usize,
+    pub to_subscribers: usize,
+    /// CPU per packet at `to_subscribers` over that at `from_subscribers`.
+    pub ratio: f64,
 }
 
 /// The progress line on stderr.
@@ -163,8 +274,8 @@ fn opt_us(v: Option<u32>) -> String {
     v.map_or("-".into(), |v| v.to_string())
 }
 
-fn fmt_ratio(r: Option<f64>) -> String {
-    r.map_or("-".into(), |r| format!("{r:.2}x"))
+fn fmt_ratio(r: Option<Spread>) -> String {
+    r.map_or("-".into(), |r| format!("{:.2}x", r.median))
 }
 
 /// The table on stdout.
@@ -172,8 +283,8 @@ pub fn print_table(s: &Summary) {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "tern bench: {} worker(s), {} publisher(s)/room, offered {} pkt/s, {:.1}s phases, {} cores, {:.0}s total",
-        s.workers, s.publishers, s.rate, s.seconds, s.cores, s.elapsed
+        "tern bench: {} worker(s), {} publisher(s)/room, offered {} pkt/s, {:.1}s phases, {} round(s), {} cores, {:.0}s total",
+        s.workers, s.publishers, s.rate, s.seconds, s.rounds, s.cores, s.elapsed
     );
     let _ =
         writeln!(
@@ -218,6 +329,41 @@ pub fn print_table(s: &Summary) {
          latency and half-load loss: at half of the load phase's forwarded rate; \
          ratios: Tern's pkt/CPU-s over the baseline's."
     );
+    if s.rounds > 1 {
+        let _ = writeln!(
+            out,
+            "over {} interleaved rounds: throughput figures are medians, latency percentiles pool every round's samples, \
+             ratios are the median of each round's ratio [min-max]:",
+            s.rounds
+        );
+        for m in s.results.iter().filter(|m| m.system == System::Tern.name()) {
+            let range = |r: Option<Spread>| {
+                r.map_or("-".into(), |r| {
+                    format!("{:.2}x [{:.2}-{:.2}]", r.median, r.min, r.max)
+                })
+            };
+            let _ = writeln!(
+                out,
+                "  {:>5} subs {:>5} B: vs naive {}, vs tuned {}",
+                m.subscribers,
+                m.size,
+                range(s.ratio(System::Naive, m.subscribers, m.size)),
+                range(s.ratio(System::Tuned, m.subscribers, m.size)),
+            );
+        }
+    }
+    for size in s.sizes() {
+        if let Some(l) = s.linearity(size) {
+            let _ = writeln!(
+                out,
+                "fan-out linearity, {size} B: Tern's CPU per packet at {} subscribers is {:.2}x that at {} ({:+.0}%)",
+                l.to_subscribers,
+                l.ratio,
+                l.from_subscribers,
+                (l.ratio - 1.0) * 100.0
+            );
+        }
+    }
     let mut o = std::io::stdout().lock();
     let _ = o.write_all(out.as_bytes());
 }
@@ -230,11 +376,19 @@ pub fn print_json(s: &Summary) -> Result<(), String> {
         ratios.push(serde_json::json!({
             "subscribers": m.subscribers,
             "size": m.size,
-            "vs_naive": s.ratio(System::Naive, m.subscribers, m.size),
-            "vs_tuned": s.ratio(System::Tuned, m.subscribers, m.size),
+            "vs_naive": s.ratio(System::Naive, m.subscribers, m.size).map(|r| r.median),
+            "vs_tuned": s.ratio(System::Tuned, m.subscribers, m.size).map(|r| r.median),
+            "vs_naive_spread": s.ratio(System::Naive, m.subscribers, m.size),
+            "vs_tuned_spread": s.ratio(System::Tuned, m.subscribers, m.size),
         }));
     }
     v["ratios"] = serde_json::Value::Array(ratios);
+    let linearity: Vec<Linearity> = s
+        .sizes()
+        .into_iter()
+        .filter_map(|z| s.linearity(z))
+        .collect();
+    v["linearity"] = serde_json::to_value(linearity).map_err(|e| e.to_string())?;
     let mut o = std::io::stdout().lock();
     writeln!(o, "{v}").map_err(|e| e.to_string())
 }
@@ -368,5 +522,80 @@ fn short(v: f64) -> String {
         format!("{:.0}k", v / 1e3)
     } else {
         format!("{v:.0}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phase(pkts_per_cpu_s: f64, latencies_us: Vec<u32>) -> PhaseResult {
+        PhaseResult {
+            offered_pps: 1000.0,
+            forwarded_pps: 1000.0,
+            pkts_per_cpu_s,
+            latencies_us,
+            ..PhaseResult::default()
+        }
+    }
+
+    fn row(system: System, subs: usize, per_round: &[f64]) -> Measurement {
+        let rounds = per_round
+            .iter()
+            .map(|&p| (phase(p, vec![10, 20]), phase(p, vec![30])))
+            .collect();
+        merge(system, subs, 1200, 1, rounds)
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&[]), 0.0);
+    }
+
+    #[test]
+    fn rounds_merge_to_medians_and_pooled_latency() {
+        let m = row(System::Tern, 10, &[100.0, 300.0, 200.0]);
+        assert_eq!(m.rounds, 3);
+        assert_eq!(m.pkts_per_cpu_s, 200.0);
+        assert_eq!(m.cpu_ns_per_pkt, 1e9 / 200.0);
+        assert_eq!(m.pkts_per_cpu_s_rounds, vec![100.0, 300.0, 200.0]);
+        // The half-load phases' samples pooled: three 30 µs samples.
+        assert_eq!(m.latency_samples, 3);
+        assert_eq!(m.latency_p99_us, Some(30));
+    }
+
+    fn summary(results: Vec<Measurement>) -> Summary {
+        Summary {
+            results,
+            workers: 1,
+            publishers: 1,
+            rate: 1000,
+            seconds: 1.0,
+            rounds: 3,
+            elapsed: 1.0,
+            cores: 2,
+        }
+    }
+
+    #[test]
+    fn ratios_pair_rounds_and_linearity_compares_against_ten() {
+        // Round 2 is slow for both systems alike (a noisy neighbour): the
+        // paired ratio stays 0.5 although the medians alone would not say.
+        let s = summary(vec![
+            row(System::Tern, 1, &[50.0, 50.0, 50.0]),
+            row(System::Tern, 10, &[100.0, 40.0, 110.0]),
+            row(System::Tuned, 10, &[200.0, 80.0, 220.0]),
+            row(System::Tern, 500, &[90.0, 90.0, 90.0]),
+        ]);
+        let r = s.ratio(System::Tuned, 10, 1200).unwrap();
+        assert!((r.median - 0.5).abs() < 1e-9 && (r.min - 0.5).abs() < 1e-9);
+        assert!((r.max - 0.5).abs() < 1e-9);
+        assert!(s.ratio(System::Naive, 10, 1200).is_none());
+        let l = s.linearity(1200).unwrap();
+        assert_eq!((l.from_subscribers, l.to_subscribers), (10, 500));
+        assert!((l.ratio - 100.0 / 90.0).abs() < 1e-9, "{l:?}");
+        assert!(s.linearity(160).is_none());
     }
 }

@@ -453,6 +453,7 @@ fn run_phase(
         size,
         rate_per_publisher: rate / outputs_per_input / publishers.max(1) as f64,
         frame_packets,
+        relay: system != System::Tern,
     };
     let timing = if system == System::Tern {
         Timing::Decrypt
@@ -470,10 +471,15 @@ fn run_phase(
                 Forwarders::Relay { addr, .. } => *addr,
             };
             let first_ssrc = room.publishers.first().map_or(0, |p| {
-                if size <= 300 {
+                let ssrc = if size <= 300 {
                     p.audio_ssrc
                 } else {
                     p.video_ssrc
+                };
+                if traffic.relay {
+                    ssrc + session::RELAY_SSRC_OFFSET
+                } else {
+                    ssrc
                 }
             });
             let send_times: Arc<Vec<AtomicU64>> = Arc::new(
@@ -590,5 +596,7 @@ fn run_phase(
     result
 }
 
+#[cfg(test)]
+mod streams_test;
 #[cfg(test)]
 mod zero_alloc_test;

@@ -30,38 +30,58 @@ pub struct Endpoint {
 }
 
 /// A publisher: an audio and a video track.
+///
+/// Traffic for the relay baselines goes out on two other SSRCs
+/// (`audio_ssrc + 2`, `video_ssrc + 2`) with their own sequence numbers:
+/// the SFU never sees those packets, so had they advanced the SFU's
+/// streams, its next phase could meet a sequence number that wrapped
+/// unseen and (rightly, RFC 3711 §3.3.1) lose the rollover counter.
 pub struct Publisher {
     pub ep: Endpoint,
     pub audio_ssrc: u32,
     pub video_ssrc: u32,
-    seq: u16,
+    /// Next sequence number per stream: audio, video, relay audio, relay
+    /// video (see [`Publisher::stream`]).
+    seqs: [u16; 4],
     ts: u32,
     counter: u64,
 }
+
+/// Where the relay baselines' SSRCs sit relative to the SFU's.
+pub const RELAY_SSRC_OFFSET: u32 = 2;
 
 impl Publisher {
     /// Writes the next SRTP packet of `size` bytes on the wire into `buf`
     /// (audio when `size` ≤ 300 bytes, else video): RTP header, the send
     /// time (`sent_ns`) and a packet counter at the start of the payload,
-    /// protected in place. Returns its length.
+    /// protected in place, on the relay baselines' SSRC when `relay`.
+    /// Returns its length.
     pub fn write_packet(
         &mut self,
         buf: &mut [u8],
         size: usize,
+        relay: bool,
         marker: bool,
         sent_ns: u64,
     ) -> Option<usize> {
+        let stream = Self::stream(size, relay);
         let (ssrc, pt) = if size <= 300 {
             (self.audio_ssrc, tern_client::negotiation::OPUS_PT)
         } else {
             (self.video_ssrc, tern_client::negotiation::VP8_PT)
         };
+        let ssrc = if relay {
+            ssrc + RELAY_SSRC_OFFSET
+        } else {
+            ssrc
+        };
+        let seq = self.seqs[stream];
         let len = RTP_HEADER + size.saturating_sub(RTP_HEADER + SRTP_OVERHEAD).max(16);
         let buf_len = buf.len();
         let b = buf.get_mut(..len)?;
         b[0] = 0x80;
         b[1] = pt | if marker { 0x80 } else { 0 };
-        b[2..4].copy_from_slice(&self.seq.to_be_bytes());
+        b[2..4].copy_from_slice(&seq.to_be_bytes());
         b[4..8].copy_from_slice(&self.ts.to_be_bytes());
         b[8..12].copy_from_slice(&ssrc.to_be_bytes());
         b[12..20].copy_from_slice(&sent_ns.to_be_bytes());
@@ -72,9 +92,19 @@ impl Publisher {
             .transport
             .protect_rtp(&mut buf[..buf_len], len)
             .ok()?;
-        self.seq = self.seq.wrapping_add(1);
+        self.seqs[stream] = seq.wrapping_add(1);
         self.counter += 1;
         Some(n)
+    }
+
+    /// The stream a packet of `size` bytes belongs to (index of `seqs`).
+    fn stream(size: usize, relay: bool) -> usize {
+        usize::from(size > 300) + if relay { 2 } else { 0 }
+    }
+
+    /// The sequence number the next packet of `size` bytes will carry.
+    pub fn next_seq(&self, size: usize, relay: bool) -> u16 {
+        self.seqs[Self::stream(size, relay)]
     }
 
     /// Advances the RTP clock by one frame (20 ms of audio at 48 kHz, or
@@ -173,7 +203,7 @@ pub fn build_room(
             ep,
             audio_ssrc: base,
             video_ssrc: base + 1,
-            seq: 1,
+            seqs: [1; 4],
             ts: 1,
             counter: 0,
         });
@@ -295,6 +325,8 @@ pub struct Traffic {
     /// Packets per video frame (sent back to back): the chosen bitrate
     /// over the frame rate, in packets of `size`.
     pub frame_packets: u64,
+    /// Sent to a relay baseline (on the relay SSRCs), not to the SFU.
+    pub relay: bool,
 }
 
 /// Shared counters of one room's phase.
@@ -348,10 +380,13 @@ pub fn send_loop(
             for b in 0..burst {
                 let Some(buf) = out.next_buf() else { break };
                 let sent_ns = epoch.elapsed().as_nanos() as u64;
-                if let Some(slot) = send_times.get(pi * 65536 + usize::from(p.seq)) {
+                let seq = p.next_seq(traffic.size, traffic.relay);
+                if let Some(slot) = send_times.get(pi * 65536 + usize::from(seq)) {
                     slot.store(sent_ns, Ordering::Relaxed);
                 }
-                if let Some(n) = p.write_packet(buf, traffic.size, b + 1 == burst, sent_ns) {
+                if let Some(n) =
+                    p.write_packet(buf, traffic.size, traffic.relay, b + 1 == burst, sent_ns)
+                {
                     out.commit(n, destination, None);
                 }
             }

@@ -29,7 +29,7 @@ fn forwarded(worker: &Worker<SfuPlane>) -> u64 {
 /// overrunning a socket buffer on a slow or loaded machine), draining the
 /// subscribers' sockets as it goes. Returns RTP packets the subscribers
 /// received.
-fn push(worker: &Worker<SfuPlane>, room: &mut Room, count: u64) -> u64 {
+pub(super) fn push(worker: &Worker<SfuPlane>, room: &mut Room, count: u64) -> u64 {
     let dst = worker.local_addr();
     let mut out = SendBatch::new(BURST as usize, 2048);
     let mut input = RecvBatch::new(64, 2048);
@@ -40,13 +40,13 @@ fn push(worker: &Worker<SfuPlane>, room: &mut Room, count: u64) -> u64 {
         let p = &mut room.publishers[0];
         for i in 0..BURST.min(count - sent) {
             let buf = out.next_buf().unwrap();
-            let n = p.write_packet(buf, 1200, i + 1 == BURST, 0).unwrap();
+            let n = p.write_packet(buf, 1200, false, i + 1 == BURST, 0).unwrap();
             out.commit(n, dst, None);
         }
         let n = out.len() as u64;
         p.ep.socket.send_batch(&mut out).unwrap();
         sent += n;
-        target += n * SUBSCRIBERS as u64;
+        target += n * room.subscribers.len() as u64;
         let deadline = Instant::now() + Duration::from_secs(30);
         while forwarded(worker) < target {
             assert!(Instant::now() < deadline, "the SFU stopped forwarding");

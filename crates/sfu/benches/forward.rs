@@ -19,6 +19,13 @@
 //! `tern / aead-raw` is the SFU's overhead over the crypto. Each iteration
 //! gets a freshly protected packet with the next sequence number from an
 //! untimed `iter_batched` setup (SRTP replay protection).
+//!
+//! `sfu/fanout`: the same two at 10 and at 500 subscribers with audio-size
+//! packets (148-byte payload), throughput per forwarded packet. Each
+//! subscriber gets one packet per iteration, so at 500 the per-subscriber
+//! state (transport, SRTP context and keys, rewrite maps) no longer stays
+//! in cache between its packets: the user-space half of `tern bench`'s
+//! fan-out linearity, without the kernel.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
@@ -37,6 +44,7 @@ use tern_srtp::{Context, MasterKey, Profile};
 
 const SUBSCRIBERS: usize = 10;
 const PAYLOAD: usize = 1200;
+const AUDIO_PAYLOAD: usize = 148;
 const PUB_SSRC: u32 = 0x1234;
 const FWD_SSRC: u32 = 0xF000_0000;
 
@@ -52,7 +60,7 @@ struct Call {
 }
 
 impl Call {
-    fn new() -> Call {
+    fn new(subscribers: usize) -> Call {
         let now = Instant::now();
         let mut sfu = Sfu::new(
             SfuConfig::new(sfu_addr(), Certificate::generate().unwrap(), 1),
@@ -61,14 +69,22 @@ impl Call {
         let cert = Certificate::generate().unwrap();
         let tracks = [TrackSpec::video("0", "pub-t0", PUB_SSRC, FWD_SSRC)];
         let mut clients = Vec::new();
-        for i in 0..=SUBSCRIBERS {
+        for i in 0..=subscribers {
             let name = if i == 0 {
                 "pub".to_owned()
             } else {
                 format!("s{i}")
             };
             let params = sfu.create_participant(&name, "room").unwrap();
-            let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 1, i as u8 + 1)), 5000);
+            let local = SocketAddr::new(
+                IpAddr::V4(Ipv4Addr::new(
+                    10,
+                    0,
+                    1 + (i / 250) as u8,
+                    (i % 250) as u8 + 1,
+                )),
+                5000,
+            );
             let transport = if i == 0 {
                 &params.publish
             } else {
@@ -161,10 +177,11 @@ impl Call {
     }
 }
 
-/// RTP packet `seq` (1200-byte payload) in a buffer with room for the tag.
-fn rtp(seq: u16) -> Vec<u8> {
-    let mut b = vec![0u8; 12 + PAYLOAD + 16];
-    let payload = [0xAB; PAYLOAD];
+/// RTP packet `seq` (`payload` bytes of payload) in a buffer with room
+/// for the tag.
+fn rtp(seq: u16, payload: usize) -> Vec<u8> {
+    let mut b = vec![0u8; 12 + payload + 16];
+    let payload = vec![0xAB; payload];
     let n = RtpBuilder::new(
         Pt::new(96).unwrap(),
         seq,
@@ -174,20 +191,30 @@ fn rtp(seq: u16) -> Vec<u8> {
     .payload(&payload)
     .write(&mut b)
     .unwrap();
-    assert_eq!(n, 12 + PAYLOAD);
+    assert_eq!(n, 12 + payload.len());
     b
 }
 
-fn context(profile: Profile, i: u8) -> Context {
-    let key: Vec<u8> = (0..profile.master_key_len() as u8).map(|b| b ^ i).collect();
+fn context(profile: Profile, i: usize) -> Context {
+    let [lo, hi, ..] = i.to_le_bytes();
+    let key: Vec<u8> = (0..profile.master_key_len() as u8)
+        .map(|b| b ^ lo ^ hi.rotate_left(4))
+        .collect();
     let salt: Vec<u8> = (0..profile.master_salt_len() as u8)
-        .map(|b| b ^ i)
+        .map(|b| b ^ lo ^ hi)
         .collect();
     Context::new(&MasterKey::new(profile, &key, &salt).unwrap()).unwrap()
 }
 
-fn forward(c: &mut Criterion) {
-    let mut call = Call::new();
+/// Benches `tern` and `aead-raw` for one packet to `subscribers`, in
+/// `group` under the function names `tern{suffix}` and `aead-raw{suffix}`.
+fn fan_out(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    subscribers: usize,
+    payload: usize,
+    suffix: &str,
+) {
+    let mut call = Call::new(subscribers);
     let profile = call.clients[0].profile().unwrap();
     assert_eq!(
         profile,
@@ -197,13 +224,13 @@ fn forward(c: &mut Criterion) {
     let publisher_local = call.clients[0].local();
     // One send buffer per subscriber, and a spare for the poll that ends
     // the drain.
-    let mut outs = vec![vec![0u8; MIN_TRANSMIT_BUF]; SUBSCRIBERS + 1];
+    let mut outs = vec![vec![0u8; MIN_TRANSMIT_BUF]; subscribers + 1];
 
     // Sanity (untimed): one packet reaches every subscriber, decrypted with
     // the forwarded SSRC.
     {
-        let mut p = rtp(0);
-        let n = call.clients[0].protect_rtp(&mut p, 12 + PAYLOAD).unwrap();
+        let mut p = rtp(0, payload);
+        let n = call.clients[0].protect_rtp(&mut p, 12 + payload).unwrap();
         p.truncate(n);
         call.sfu
             .handle_receive(call.now, publisher_local, sfu_addr(), &mut p);
@@ -216,29 +243,26 @@ fn forward(c: &mut Criterion) {
                 .unwrap();
             match sub.handle_receive(call.now, t.source, &mut outs[0][..t.len]) {
                 tern_client::Incoming::Rtp(n) => {
-                    assert_eq!(n, 12 + PAYLOAD);
+                    assert_eq!(n, 12 + payload);
                     assert_eq!(&outs[0][8..12], &FWD_SSRC.to_be_bytes());
                     got += 1;
                 }
                 other => panic!("subscriber got {other:?}"),
             }
         }
-        assert_eq!(got, SUBSCRIBERS, "one packet to each subscriber");
+        assert_eq!(got, subscribers, "one packet to each subscriber");
     }
-
-    let mut g = c.benchmark_group("sfu/forward");
-    g.throughput(Throughput::Elements(1));
 
     let mut seq: u16 = 1;
     let publisher = &mut call.clients[0];
     let sfu = &mut call.sfu;
     let now = call.now;
-    g.bench_function("tern", |b| {
+    g.bench_function(format!("tern{suffix}"), |b| {
         b.iter_batched(
             || {
-                let mut p = rtp(seq);
+                let mut p = rtp(seq, payload);
                 seq = seq.wrapping_add(1);
-                let n = publisher.protect_rtp(&mut p, 12 + PAYLOAD).unwrap();
+                let n = publisher.protect_rtp(&mut p, 12 + payload).unwrap();
                 p.truncate(n);
                 p
             },
@@ -246,11 +270,11 @@ fn forward(c: &mut Criterion) {
                 sfu.handle_receive(now, publisher_local, sfu_addr(), &mut p);
                 let mut k = 0;
                 // The last call finds nothing; it still needs a buffer.
-                while let Some(t) = sfu.poll_transmit(&mut outs[k.min(SUBSCRIBERS)]) {
+                while let Some(t) = sfu.poll_transmit(&mut outs[k.min(subscribers)]) {
                     black_box(t);
                     k += 1;
                 }
-                assert_eq!(k, SUBSCRIBERS, "exactly the fan-out");
+                assert_eq!(k, subscribers, "exactly the fan-out");
                 p
             },
             BatchSize::SmallInput,
@@ -259,22 +283,20 @@ fn forward(c: &mut Criterion) {
 
     let mut sender = context(profile, 0);
     let mut receiver = context(profile, 0);
-    let mut subscribers: Vec<Context> = (1..=SUBSCRIBERS as u8)
-        .map(|i| context(profile, i))
-        .collect();
+    let mut contexts: Vec<Context> = (1..=subscribers).map(|i| context(profile, i)).collect();
     let mut seq: u16 = 1;
-    g.bench_function("aead-raw", |b| {
+    g.bench_function(format!("aead-raw{suffix}"), |b| {
         b.iter_batched(
             || {
-                let mut p = rtp(seq);
+                let mut p = rtp(seq, payload);
                 seq = seq.wrapping_add(1);
-                let n = sender.protect_rtp(&mut p, 12 + PAYLOAD).unwrap();
+                let n = sender.protect_rtp(&mut p, 12 + payload).unwrap();
                 p.truncate(n);
                 p
             },
             |mut p| {
                 let n = receiver.unprotect_rtp(&mut p).unwrap();
-                for (ctx, out) in subscribers.iter_mut().zip(outs.iter_mut()) {
+                for (ctx, out) in contexts.iter_mut().zip(outs.iter_mut()) {
                     out[..n].copy_from_slice(&p[..n]);
                     black_box(ctx.protect_rtp(out, n).unwrap());
                 }
@@ -283,6 +305,19 @@ fn forward(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+}
+
+fn forward(c: &mut Criterion) {
+    let mut g = c.benchmark_group("sfu/forward");
+    g.throughput(Throughput::Elements(1));
+    fan_out(&mut g, SUBSCRIBERS, PAYLOAD, "");
+    g.finish();
+
+    let mut g = c.benchmark_group("sfu/fanout");
+    for n in [10, 500] {
+        g.throughput(Throughput::Elements(n as u64));
+        fan_out(&mut g, n, AUDIO_PAYLOAD, &format!("/{n}x160"));
+    }
     g.finish();
 }
 

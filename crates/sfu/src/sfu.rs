@@ -312,10 +312,18 @@ struct SubOut {
     rtx_ssrc: Option<u32>,
     codecs: Vec<NegotiatedCodec>,
     exts: Vec<NegotiatedExtension>,
-    /// `(publisher pt, subscriber pt, subscriber rtx pt)`.
-    pts: Vec<(u8, u8, Option<u8>)>,
+    /// Publisher payload type → `[subscriber pt, subscriber rtx pt]`,
+    /// `NO_PT` where none. Inline (as are `ext_map` and `mid_wire`): the
+    /// fan-out reads them for every packet and every subscriber, and a
+    /// pointer to the heap would cost a cache miss per subscriber at large
+    /// fan-out.
+    pt_map: [[u8; 2]; 128],
     /// Publisher extension id → subscriber id (0: blank it).
-    ext_map: Vec<u8>,
+    ext_map: [u8; 256],
+    /// `mid`'s bytes when they fit (`mid_len` ≤ 16: what a one-byte
+    /// header extension carries); longer mids are read from `mid`.
+    mid_wire: [u8; 16],
+    mid_len: u8,
     mid_ext: Option<u8>,
     twcc_ext: Option<u8>,
     started: bool,
@@ -934,8 +942,10 @@ impl Sfu {
                             rtx_ssrc: st.rtx_ssrc,
                             codecs: st.codecs.clone(),
                             exts: st.extensions.clone(),
-                            pts: Vec::new(),
-                            ext_map: vec![0; 256],
+                            pt_map: [[NO_PT; 2]; 128],
+                            ext_map: [0; 256],
+                            mid_wire: [0; 16],
+                            mid_len: 0,
                             mid_ext: None,
                             twcc_ext: None,
                             started: false,
@@ -2287,10 +2297,17 @@ enum Event2 {
     Dtls(DtlsEvent),
 }
 
+/// `SubOut::pt_map`'s "no payload type" (payload types are 7 bits).
+const NO_PT: u8 = 0xFF;
+
 /// Recompute a subscriber output's payload-type and extension-id maps from
 /// the publisher's and the subscriber's negotiated codecs and extensions.
 fn rebuild_maps(codecs: &[PubCodec], exts: &[(u8, String)], pub_mid: &str, s: &mut SubOut) {
-    s.pts.clear();
+    s.pt_map = [[NO_PT; 2]; 128];
+    s.mid_len = u8::try_from(s.mid.len()).unwrap_or(u8::MAX);
+    if let Some(m) = s.mid_wire.get_mut(..s.mid.len()) {
+        m.copy_from_slice(s.mid.as_bytes());
+    }
     for c in codecs {
         let m = s.codecs.iter().find(|sc| {
             sc.name.eq_ignore_ascii_case(&c.name)
@@ -2298,7 +2315,12 @@ fn rebuild_maps(codecs: &[PubCodec], exts: &[(u8, String)], pub_mid: &str, s: &m
                 && sc.channels.unwrap_or(1) == c.channels.unwrap_or(1)
         });
         if let Some(sc) = m {
-            s.pts.push((c.pt, sc.pt, sc.rtx_pt));
+            // The first codec with this publisher pt wins.
+            if let Some(e) = s.pt_map.get_mut(usize::from(c.pt)) {
+                if e[0] == NO_PT {
+                    *e = [sc.pt, sc.rtx_pt.unwrap_or(NO_PT)];
+                }
+            }
             s.clock_rate = sc.clock_rate;
         }
     }
@@ -2344,7 +2366,11 @@ fn write_for_subscriber(
     resend: bool,
 ) -> Option<usize> {
     let in_pt = src.payload_type().get();
-    let &(_, out_pt, out_rtx_pt) = s.pts.iter().find(|(p, _, _)| *p == in_pt)?;
+    let [out_pt, out_rtx_pt] = s.pt_map[usize::from(in_pt & 0x7F)];
+    if out_pt == NO_PT {
+        return None;
+    }
+    let out_rtx_pt = (out_rtx_pt != NO_PT).then_some(out_rtx_pt);
     let in_seq = src.sequence_number();
     let in_ts = src.timestamp();
     if !resend && (!s.started || s.rebase) {
@@ -2388,7 +2414,11 @@ fn write_for_subscriber(
             let _ = p.remap_extension_ids(|_| None);
         }
         if let Some(id) = s.mid_ext {
-            let _ = p.set_extension(id, s.mid.as_bytes());
+            let mid = match s.mid_wire.get(..usize::from(s.mid_len)) {
+                Some(m) => m,
+                None => s.mid.as_bytes(),
+            };
+            let _ = p.set_extension(id, mid);
         }
         if let Some(id) = s.twcc_ext {
             let seq = t.twcc_seq;

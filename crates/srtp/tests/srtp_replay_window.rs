@@ -257,3 +257,45 @@ fn srtp_index_exhaustion() {
         assert_eq!(tx.protect_rtp(&mut b, n), Err(Error::IndexExhausted));
     });
 }
+
+/// The sender keeps the SSRC it sent on last out of its table (see
+/// `Context::tx_last`): each stream's rollover counter must survive runs
+/// on other SSRCs, a wrap inside a run, `set_tx_roc` and `remove_ssrc`.
+#[test]
+fn interleaved_streams_keep_their_own_rollover_counters() {
+    const OTHER: u32 = 0x0BAD_F00D;
+    each_profile(|p| {
+        let (mut tx, mut rx) = pair(p);
+        // Runs of 7 packets alternating between the SSRCs; SSRC wraps
+        // inside a run, OTHER does not wrap at all. After every run both
+        // streams report the rollover counter of what they sent last.
+        let mut next = [65500u64, 100u64];
+        let ssrcs = [SSRC, OTHER];
+        for run in 0..40 {
+            let i = run % 2;
+            for _ in 0..7 {
+                let pkt = protected(&mut tx, ssrcs[i], next[i] as u16, 30);
+                assert_eq!(unprotect(&mut rx, &pkt), Ok(42), "{p:?} run {run}");
+                next[i] += 1;
+            }
+            for k in 0..=run.min(1) {
+                let roc = ((next[k] - 1) >> 16) as u32;
+                assert_eq!(tx.tx_roc(Ssrc(ssrcs[k])), Some(roc), "{p:?} run {run}");
+            }
+        }
+        let seq = next.map(|n| n as u16);
+        // A signalled ROC for the stream sent on last takes effect.
+        tx.set_tx_roc(Ssrc(OTHER), 5, 200).unwrap();
+        assert_eq!(tx.tx_roc(Ssrc(OTHER)), Some(5));
+        let pkt = protected(&mut tx, OTHER, 201, 30);
+        rx.set_rx_roc(Ssrc(OTHER), 5, 200).unwrap();
+        assert_eq!(unprotect(&mut rx, &pkt), Ok(42), "{p:?}: sent with ROC 5");
+        // And the other stream picks up where it was.
+        let pkt = protected(&mut tx, SSRC, seq[0], 30);
+        assert_eq!(unprotect(&mut rx, &pkt), Ok(42), "{p:?}");
+        // Forgetting the last stream forgets its index too.
+        tx.remove_ssrc(Ssrc(OTHER));
+        assert_eq!(tx.tx_roc(Ssrc(OTHER)), None);
+        assert_eq!(tx.tx_roc(Ssrc(SSRC)), Some(1));
+    });
+}

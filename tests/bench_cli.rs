@@ -76,9 +76,13 @@ fn tern_bench_measures_sfu_and_both_relays_and_writes_json_and_plot() {
         assert!(lo <= mid && mid <= hi, "{r}");
     }
     let lin = v["linearity"].as_array().unwrap();
-    assert_eq!(lin.len(), 1, "{v}");
-    assert_eq!(lin[0]["from_subscribers"], 1);
-    assert_eq!(lin[0]["to_subscribers"], 3);
+    assert_eq!(lin.len(), 3, "one per system: {v}");
+    for (l, system) in lin.iter().zip(["tern", "naive-relay", "tuned-relay"]) {
+        assert_eq!(l["system"], system);
+        assert_eq!(l["from_subscribers"], 1);
+        assert_eq!(l["to_subscribers"], 3);
+        assert!(l["ratio"].as_f64().unwrap() > 0.0);
+    }
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("polyline"), "{svg}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -180,23 +180,26 @@ impl Summary {
         Spread::of(&v)
     }
 
-    /// Fan-out linearity for one size: Tern's CPU per forwarded packet at
-    /// the largest fan-out over that at 10 subscribers (or the smallest
-    /// fan-out when 10 was not run); 1.0 is perfectly flat.
-    pub fn linearity(&self, size: usize) -> Option<Linearity> {
-        let mut tern: Vec<&Measurement> = self
+    /// Fan-out linearity of one system at one size: its CPU per forwarded
+    /// packet at the largest fan-out over that at 10 subscribers (or the
+    /// smallest fan-out when 10 was not run); 1.0 is perfectly flat. The
+    /// tuned relay's shows how much of Tern's growth is the kernel's (more
+    /// destination sockets than the caches hold).
+    pub fn linearity(&self, system: System, size: usize) -> Option<Linearity> {
+        let mut rows: Vec<&Measurement> = self
             .results
             .iter()
-            .filter(|m| m.system == System::Tern.name() && m.size == size)
+            .filter(|m| m.system == system.name() && m.size == size)
             .collect();
-        tern.sort_by_key(|m| m.subscribers);
-        let to = *tern.last()?;
-        let from = tern
+        rows.sort_by_key(|m| m.subscribers);
+        let to = *rows.last()?;
+        let from = rows
             .iter()
             .find(|m| m.subscribers == 10)
-            .or(tern.first())
+            .or(rows.first())
             .copied()?;
         (from.subscribers < to.subscribers && from.cpu_ns_per_pkt > 0.0).then(|| Linearity {
+            system: system.name(),
             size,
             from_subscribers: from.subscribers,
             to_subscribers: to.subscribers,
@@ -215,6 +218,7 @@ impl Summary {
 /// See [`Summary::linearity`].
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Linearity {
+    pub system: &'static str,
     pub size: usize,
     pub from_subscribers: usize,
     pub to_subscribers: usize,
@@ -353,10 +357,13 @@ pub fn print_table(s: &Summary) {
         }
     }
     for size in s.sizes() {
-        if let Some(l) = s.linearity(size) {
+        if let Some(l) = s.linearity(System::Tern, size) {
+            let relay = s.linearity(System::Tuned, size).map_or(String::new(), |r| {
+                format!("; the tuned relay's {:+.0}%", (r.ratio - 1.0) * 100.0)
+            });
             let _ = writeln!(
                 out,
-                "fan-out linearity, {size} B: Tern's CPU per packet at {} subscribers is {:.2}x that at {} ({:+.0}%)",
+                "fan-out linearity, {size} B: Tern's CPU per packet at {} subscribers is {:.2}x that at {} ({:+.0}%{relay})",
                 l.to_subscribers,
                 l.ratio,
                 l.from_subscribers,
@@ -386,7 +393,8 @@ pub fn print_json(s: &Summary) -> Result<(), String> {
     let linearity: Vec<Linearity> = s
         .sizes()
         .into_iter()
-        .filter_map(|z| s.linearity(z))
+        .flat_map(|z| [System::Tern, System::Naive, System::Tuned].map(|y| s.linearity(y, z)))
+        .flatten()
         .collect();
     v["linearity"] = serde_json::to_value(linearity).map_err(|e| e.to_string())?;
     let mut o = std::io::stdout().lock();
@@ -593,9 +601,11 @@ mod tests {
         assert!((r.median - 0.5).abs() < 1e-9 && (r.min - 0.5).abs() < 1e-9);
         assert!((r.max - 0.5).abs() < 1e-9);
         assert!(s.ratio(System::Naive, 10, 1200).is_none());
-        let l = s.linearity(1200).unwrap();
+        let l = s.linearity(System::Tern, 1200).unwrap();
         assert_eq!((l.from_subscribers, l.to_subscribers), (10, 500));
         assert!((l.ratio - 100.0 / 90.0).abs() < 1e-9, "{l:?}");
-        assert!(s.linearity(160).is_none());
+        assert!(s.linearity(System::Tern, 160).is_none());
+        // One fan-out only: nothing to compare.
+        assert!(s.linearity(System::Tuned, 1200).is_none());
     }
 }

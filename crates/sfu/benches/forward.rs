@@ -21,7 +21,8 @@
 //! untimed `iter_batched` setup (SRTP replay protection).
 //!
 //! `sfu/fanout`: the same two at 10 and at 500 subscribers with audio-size
-//! packets (148-byte payload), throughput per forwarded packet. Each
+//! packets (148-byte payload) and video-size ones (1200), throughput per
+//! forwarded packet. Each
 //! subscriber gets one packet per iteration, so at 500 the per-subscriber
 //! state (transport, SRTP context and keys, rewrite maps) no longer stays
 //! in cache between its packets: the user-space half of `tern bench`'s
@@ -314,9 +315,11 @@ fn forward(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("sfu/fanout");
-    for n in [10, 500] {
-        g.throughput(Throughput::Elements(n as u64));
-        fan_out(&mut g, n, AUDIO_PAYLOAD, &format!("/{n}x160"));
+    for (payload, size) in [(AUDIO_PAYLOAD, 160), (PAYLOAD, 1200)] {
+        for n in [10, 500] {
+            g.throughput(Throughput::Elements(n as u64));
+            fan_out(&mut g, n, payload, &format!("/{n}x{size}"));
+        }
     }
     g.finish();
 }

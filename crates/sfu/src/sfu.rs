@@ -917,9 +917,7 @@ impl Sfu {
                 let want = wanted.iter().find(|(wp, wt, _)| *wp == pid && *wt == ti);
                 let have = t.subs.iter().position(|s| s.sub == sid);
                 match (want, have) {
-                    (None, Some(i)) => {
-                        t.subs.swap_remove(i);
-                    }
+                    (None, Some(i)) => remove_sub(&mut self.jobs, pid, ti, &mut t.subs, i),
                     (Some((_, _, st)), Some(i)) => {
                         let s = &mut t.subs[i];
                         s.mid = st.mid.clone();
@@ -1010,9 +1008,11 @@ impl Sfu {
                 self.rooms.remove(&p.room);
             }
         }
-        for other in self.participants.values_mut() {
-            for t in &mut other.tracks {
-                t.subs.retain(|s| s.sub != pid);
+        for (&publisher, other) in self.participants.iter_mut() {
+            for (ti, t) in other.tracks.iter_mut().enumerate() {
+                if let Some(i) = t.subs.iter().position(|s| s.sub == pid) {
+                    remove_sub(&mut self.jobs, publisher, ti, &mut t.subs, i);
+                }
             }
         }
         self.jobs.retain(|j| {
@@ -2295,6 +2295,43 @@ impl Sfu {
 enum Event2 {
     Ice(IceEvent),
     Dtls(DtlsEvent),
+}
+
+/// Removes subscriber `i` of a track (`subs`, track `track` of
+/// `publisher`), keeping the others in order, and keeps this track's
+/// fan-out jobs on course: a job past the removed subscriber steps back
+/// one place with everyone else; a job in the middle of it goes on with
+/// the next subscriber from that one's first packet. (The jobs remember
+/// their place as an index; left alone, the subscriber moving into the
+/// finished part would miss the rest of the run, and the one after would
+/// start it midway.)
+fn remove_sub(
+    jobs: &mut VecDeque<Job>,
+    publisher: Pid,
+    track: usize,
+    subs: &mut Vec<SubOut>,
+    i: usize,
+) {
+    if i >= subs.len() {
+        return;
+    }
+    subs.remove(i);
+    for j in jobs.iter_mut() {
+        if j.publisher != publisher || j.track != track {
+            continue;
+        }
+        if let JobKind::Fanout {
+            next_sub, next_pkt, ..
+        } = &mut j.kind
+        {
+            let n = *next_sub as usize;
+            if n > i {
+                *next_sub -= 1;
+            } else if n == i {
+                *next_pkt = 0;
+            }
+        }
+    }
 }
 
 /// `SubOut::pt_map`'s "no payload type" (payload types are 7 bits).

@@ -72,7 +72,9 @@ fn leaving_mid_fanout_costs_the_remaining_subscribers_nothing() {
     // place, and the fan-out goes on with Dave where it was.
     sfu.remove_participant("bob");
     for _ in 0..2 {
-        let t = sfu.poll_transmit(&mut out).expect("the fan-out is not done");
+        let t = sfu
+            .poll_transmit(&mut out)
+            .expect("the fan-out is not done");
         *got.entry(addr[&t.destination]).or_default() += 1;
     }
     assert_eq!(got.get("dave"), Some(&5), "{got:?}");

@@ -23,36 +23,17 @@ fn leaving_mid_fanout_costs_the_remaining_subscribers_nothing() {
         call.subscribe(s, &["alice"], true);
     }
     call.run(Duration::from_secs(3));
-    let (ssrc, mut seq, mut ts, local) = {
-        let a = call.client_mut("alice");
-        let v = a.video.as_mut().unwrap();
-        v.stop_after = Some(v.count);
-        (v.ssrc, v.seq, v.ts, a.publish.local)
-    };
-    call.run(Duration::from_millis(100));
+    let mut video = call.take_over_video("alice");
+    let local = video.local;
     let addr: HashMap<std::net::SocketAddr, &str> = subs
         .iter()
         .map(|s| (call.client(s).subscribe.local, *s))
         .collect();
     // Eight packets, fed before any is drained: one fan-out job.
     const RUN: usize = 8;
-    let mut packets = Vec::new();
-    for i in 0..RUN {
-        let mut p = Call::rtp_with(ssrc, seq, 7_000 + i as u64);
-        p[4..8].copy_from_slice(&ts.to_be_bytes());
-        let len = p.len();
-        p.resize(len + 32, 0);
-        let n = call
-            .client_mut("alice")
-            .publish
-            .t
-            .protect_rtp(&mut p, len)
-            .unwrap();
-        p.truncate(n);
-        packets.push(p);
-        seq = seq.wrapping_add(1);
-        ts = ts.wrapping_add(900);
-    }
+    let mut packets: Vec<Vec<u8>> = (0..RUN)
+        .map(|i| call.next_video_packet(&mut video, 7_000 + i as u64))
+        .collect();
     let now = call.sim.now() + Duration::from_millis(1);
     let sfu = call.sfu();
     for p in &mut packets {

@@ -21,30 +21,15 @@ fn forwarding_10000_packets_to_three_subscribers_allocates_nothing() {
     }
     call.run(Duration::from_secs(3));
     // Stop Alice's own sender; the test feeds the SFU directly from now on.
-    let (ssrc, mut seq, mut ts, local) = {
-        let a = call.client_mut("alice");
-        let v = a.video.as_mut().unwrap();
-        v.stop_after = Some(v.count);
-        (v.ssrc, v.seq, v.ts, a.publish.local)
-    };
-    call.run(Duration::from_millis(100));
+    let mut video = call.take_over_video("alice");
+    let local = video.local;
     let before = call.sfu_ref().stats();
     // Pre-protect the packets with Alice's SRTP context (allocations here
     // are the test's, not the SFU's).
     let total = 10_500usize;
-    let mut packets: Vec<Vec<u8>> = Vec::with_capacity(total);
-    for i in 0..total {
-        let mut p = Call::rtp_with(ssrc, seq, 1_000_000 + i as u64);
-        p[4..8].copy_from_slice(&ts.to_be_bytes());
-        let len = p.len();
-        p.resize(len + 32, 0);
-        let tx = &mut call.client_mut("alice").publish.t;
-        let n = tx.protect_rtp(&mut p, len).unwrap();
-        p.truncate(n);
-        packets.push(p);
-        seq = seq.wrapping_add(1);
-        ts = ts.wrapping_add(900);
-    }
+    let packets: Vec<Vec<u8>> = (0..total)
+        .map(|i| call.next_video_packet(&mut video, 1_000_000 + i as u64))
+        .collect();
     let mut now = call.sim.now();
     let sfu = call.sfu();
     let mut inbuf = [0u8; 1500];

@@ -456,6 +456,18 @@ pub fn video_spec(name: &str, i: usize, ssrc: u32, rtx_ssrc: u32) -> TrackSpec {
 }
 
 /// A call: the SFU at index 0, clients after it.
+/// A publisher's video stream the test writes itself (see
+/// [`Call::take_over_video`]).
+pub struct TakenVideo {
+    pub name: String,
+    pub ssrc: u32,
+    /// The next packet's sequence number and RTP timestamp.
+    pub seq: u16,
+    pub ts: u32,
+    /// The publisher's publish-transport address: the packets' source.
+    pub local: SocketAddr,
+}
+
 pub struct Call {
     pub sim: Sim<Node>,
     pub sfu: EndpointId,
@@ -724,5 +736,41 @@ impl Call {
             .unwrap();
         b.truncate(n);
         b
+    }
+
+    /// Stops `name`'s own video sender (after what it sent so far), lets
+    /// 100 ms pass, and hands its stream to the test, which then feeds the
+    /// SFU itself (see [`Call::next_video_packet`]).
+    pub fn take_over_video(&mut self, name: &str) -> TakenVideo {
+        let taken = {
+            let c = self.client_mut(name);
+            let v = c.video.as_mut().unwrap();
+            v.stop_after = Some(v.count);
+            TakenVideo {
+                name: name.to_owned(),
+                ssrc: v.ssrc,
+                seq: v.seq,
+                ts: v.ts,
+                local: c.publish.local,
+            }
+        };
+        self.run(Duration::from_millis(100));
+        taken
+    }
+
+    /// The next packet of `v` (its payload tagged with `id`, one frame
+    /// after the last at 100 fps), protected with the publisher's SRTP
+    /// context: ready for `Sfu::handle_receive` from `v.local`.
+    pub fn next_video_packet(&mut self, v: &mut TakenVideo, id: u64) -> Vec<u8> {
+        let mut p = Call::rtp_with(v.ssrc, v.seq, id);
+        p[4..8].copy_from_slice(&v.ts.to_be_bytes());
+        let len = p.len();
+        p.resize(len + 32, 0);
+        let tx = &mut self.client_mut(&v.name).publish.t;
+        let n = tx.protect_rtp(&mut p, len).unwrap();
+        p.truncate(n);
+        v.seq = v.seq.wrapping_add(1);
+        v.ts = v.ts.wrapping_add(900);
+        p
     }
 }

@@ -225,35 +225,26 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
                 systems.iter().map(|_| Vec::new()).collect();
             for _ in 0..rounds {
                 for (&system, m) in systems.iter().zip(&mut measured) {
-                    let load = run_phase(
-                        system,
-                        &mut rooms,
-                        &sfu_workers,
-                        &cores,
-                        subs,
-                        size,
-                        args.rate as f64,
-                        phase,
-                        frame_packets(&args, size),
-                        epoch,
-                        &mut progress,
-                        "load",
-                    )?;
-                    let half_rate = (load.forwarded_pps * 0.5).max(1.0);
-                    let half = run_phase(
-                        system,
-                        &mut rooms,
-                        &sfu_workers,
-                        &cores,
-                        subs,
-                        size,
-                        half_rate,
-                        phase,
-                        frame_packets(&args, size),
-                        epoch,
-                        &mut progress,
-                        "half",
-                    )?;
+                    // The load phase at the offered rate, then the latency
+                    // phase at half of what it forwarded.
+                    let mut phase_at = |rate: f64, label: &str| {
+                        run_phase(
+                            system,
+                            &mut rooms,
+                            &sfu_workers,
+                            &cores,
+                            subs,
+                            size,
+                            rate,
+                            phase,
+                            frame_packets(&args, size),
+                            epoch,
+                            &mut progress,
+                            label,
+                        )
+                    };
+                    let load = phase_at(args.rate as f64, "load")?;
+                    let half = phase_at((load.forwarded_pps * 0.5).max(1.0), "half")?;
                     m.push((load, half));
                 }
             }

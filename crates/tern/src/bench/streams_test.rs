@@ -5,34 +5,11 @@
 //! could no longer tell the rollover counter (RFC 3711 §3.3.1) and every
 //! packet failed authentication.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::Instant;
-
-use tern_dtls::Certificate;
-use tern_net::{BatchSocket, SfuPlane, SocketConfig, Worker, WorkerConfig};
-use tern_sfu::{Sfu, SfuConfig};
-
-use super::session::build_room;
-use super::zero_alloc_test::push;
+use super::zero_alloc_test::{push, worker_with_room};
 
 #[test]
 fn relay_phase_traffic_does_not_advance_the_streams_the_sfu_sees() {
-    let socket = BatchSocket::bind(
-        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
-        &SocketConfig::default(),
-    )
-    .unwrap();
-    let addr = socket.local_addr().unwrap();
-    let cert = Certificate::generate().unwrap();
-    let sfu = Sfu::new(SfuConfig::new(addr, cert.clone(), 9), Instant::now());
-    let worker = Worker::spawn(
-        socket,
-        SfuPlane::new(sfu, |_| {}),
-        WorkerConfig::new("streams", addr),
-    )
-    .unwrap();
-    let client_cert = Certificate::generate().unwrap();
-    let mut room = build_room(&worker, 0, 0, 1, 1, &client_cert).unwrap();
+    let (worker, mut room) = worker_with_room("streams", 1);
     assert_eq!(push(&worker, &mut room, 100), 100);
 
     // Relay phases' worth of video, written and protected as the sender

@@ -67,8 +67,10 @@ pub(super) fn push(worker: &Worker<SfuPlane>, room: &mut Room, count: u64) -> u6
     received
 }
 
-#[test]
-fn forwarding_100000_packets_to_10_subscribers_through_the_worker_allocates_nothing() {
+/// A tern-net worker running a fresh SFU on a loopback socket with the
+/// bench's forwarding buffers, and a room on it of one publisher and
+/// `subscribers` subscribers, connected.
+pub(super) fn worker_with_room(name: &str, subscribers: usize) -> (Worker<SfuPlane>, Room) {
     let socket = BatchSocket::bind(
         SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
         &super::forwarding_socket_config(SocketConfig::default()),
@@ -76,15 +78,21 @@ fn forwarding_100000_packets_to_10_subscribers_through_the_worker_allocates_noth
     .unwrap();
     let addr = socket.local_addr().unwrap();
     let cert = Certificate::generate().unwrap();
-    let sfu = Sfu::new(SfuConfig::new(addr, cert.clone(), 7), Instant::now());
+    let sfu = Sfu::new(SfuConfig::new(addr, cert, 7), Instant::now());
     let worker = Worker::spawn(
         socket,
         SfuPlane::new(sfu, |_| {}),
-        WorkerConfig::new("zero-alloc", addr),
+        WorkerConfig::new(name, addr),
     )
     .unwrap();
     let client_cert = Certificate::generate().unwrap();
-    let mut room = build_room(&worker, 0, 0, 1, SUBSCRIBERS, &client_cert).unwrap();
+    let room = build_room(&worker, 0, 0, 1, subscribers, &client_cert).unwrap();
+    (worker, room)
+}
+
+#[test]
+fn forwarding_100000_packets_to_10_subscribers_through_the_worker_allocates_nothing() {
+    let (worker, mut room) = worker_with_room("zero-alloc", SUBSCRIBERS);
 
     let before_warm = worker.snapshot().unwrap();
     // Warm-up: packets, and long enough for every periodic task (reports

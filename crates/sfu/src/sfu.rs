@@ -320,10 +320,10 @@ struct SubOut {
     pt_map: [[u8; 2]; 128],
     /// Publisher extension id → subscriber id (0: blank it).
     ext_map: [u8; 256],
-    /// `mid`'s bytes when they fit (`mid_len` ≤ 16: what a one-byte
-    /// header extension carries); longer mids are read from `mid`.
+    /// `mid`'s bytes when they fit (up to 16: what a one-byte header
+    /// extension carries; the length is `mid.len()`, kept inline in the
+    /// `String`); longer mids are read from `mid`.
     mid_wire: [u8; 16],
-    mid_len: u8,
     mid_ext: Option<u8>,
     twcc_ext: Option<u8>,
     started: bool,
@@ -943,7 +943,6 @@ impl Sfu {
                             pt_map: [[NO_PT; 2]; 128],
                             ext_map: [0; 256],
                             mid_wire: [0; 16],
-                            mid_len: 0,
                             mid_ext: None,
                             twcc_ext: None,
                             started: false,
@@ -2341,7 +2340,6 @@ const NO_PT: u8 = 0xFF;
 /// the publisher's and the subscriber's negotiated codecs and extensions.
 fn rebuild_maps(codecs: &[PubCodec], exts: &[(u8, String)], pub_mid: &str, s: &mut SubOut) {
     s.pt_map = [[NO_PT; 2]; 128];
-    s.mid_len = u8::try_from(s.mid.len()).unwrap_or(u8::MAX);
     if let Some(m) = s.mid_wire.get_mut(..s.mid.len()) {
         m.copy_from_slice(s.mid.as_bytes());
     }
@@ -2451,7 +2449,7 @@ fn write_for_subscriber(
             let _ = p.remap_extension_ids(|_| None);
         }
         if let Some(id) = s.mid_ext {
-            let mid = match s.mid_wire.get(..usize::from(s.mid_len)) {
+            let mid = match s.mid_wire.get(..s.mid.len()) {
                 Some(m) => m,
                 None => s.mid.as_bytes(),
             };

@@ -306,7 +306,22 @@ fn text<'v>(v: &'v [u8], max: usize, too_long: &'static str) -> Result<&'v str, 
     if v.len() > max {
         return Err(Error::invalid(too_long));
     }
-    core::str::from_utf8(v).map_err(|_| Error::invalid("text attribute is not UTF-8"))
+    utf8(v).ok_or(Error::invalid("text attribute is not UTF-8"))
+}
+
+/// `v` as `&str` if it is UTF-8. ICE ufrags (RFC 8445 §5.3, `ice-char`),
+/// realms and nonces are ASCII in practice: those take a word-at-a-time
+/// ASCII check (`ascii`'s checked conversion, which needs no `unsafe` of
+/// ours) instead of `core::str::from_utf8`, whose byte loop cost 9-13 ns
+/// for a 9-byte USERNAME, a third of parsing a whole ICE check. Anything
+/// else goes through `from_utf8` as before, so the same values are
+/// accepted.
+#[inline]
+pub(crate) fn utf8(v: &[u8]) -> Option<&str> {
+    match ascii::AsciiStr::from_ascii(v) {
+        Ok(a) => Some(a.as_str()),
+        Err(_) => core::str::from_utf8(v).ok(),
+    }
 }
 
 /// Validates a USERNAME value (§14.3).
@@ -722,5 +737,68 @@ impl<'a> Iterator for Attributes<'a> {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ASCII fast path accepts exactly what `from_utf8` accepts and
+    /// hands out the same string: ASCII, multi-byte UTF-8 (which must take
+    /// the fallback), invalid and truncated sequences, at every length
+    /// around the word sizes the ASCII check steps by.
+    #[test]
+    fn text_fast_path_agrees_with_from_utf8() {
+        let samples: [&[u8]; 10] = [
+            b"",
+            b"f7Sx:Hb3c",
+            b"evtj:h6vY+/abc",
+            "r\u{e9}alm-\u{1f600}".as_bytes(),
+            &[0x80],
+            &[0xC3],
+            &[0xC3, 0xA9],
+            &[0xE2, 0x82],
+            &[0xED, 0xA0, 0x80], // a UTF-16 surrogate: not UTF-8
+            &[0x7F, 0xFF, 0x41],
+        ];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for s in samples {
+            for len in 0..=40 {
+                // The sample followed by varying ASCII and non-ASCII bytes.
+                let mut v = s.to_vec();
+                while v.len() < len {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    v.push(if x & 7 == 0 {
+                        (x >> 8) as u8
+                    } else {
+                        b'a' + (x >> 8) as u8 % 26
+                    });
+                }
+                for cut in 0..=v.len() {
+                    let w = &v[..cut];
+                    assert_eq!(utf8(w), core::str::from_utf8(w).ok(), "{w:02x?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn username_non_ascii_utf8_is_accepted_and_invalid_rejected() {
+        assert_eq!(
+            username("\u{30de}\u{30c8}\u{30ea}\u{30c3}\u{30af}\u{30b9}".as_bytes()),
+            Ok("\u{30de}\u{30c8}\u{30ea}\u{30c3}\u{30af}\u{30b9}")
+        );
+        assert_eq!(username(b"ufrag:ufrag"), Ok("ufrag:ufrag"));
+        assert_eq!(
+            username(&[b'a', 0xFF, b'b']),
+            Err(Error::invalid("text attribute is not UTF-8"))
+        );
+        assert_eq!(
+            username(&[b'a'; MAX_USERNAME + 1]),
+            Err(Error::invalid("USERNAME too long"))
+        );
     }
 }

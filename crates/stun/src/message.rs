@@ -721,7 +721,7 @@ macro_rules! text_accessors {
             $(
                 $(#[$doc])*
                 pub fn $fn(&self) -> Option<&'a str> {
-                    core::str::from_utf8(self.raw(AttrType::$attr)?.1).ok()
+                    crate::attr::utf8(self.raw(AttrType::$attr)?.1)
                 }
             )*
         }

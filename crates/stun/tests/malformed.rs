@@ -283,6 +283,27 @@ fn first_occurrence_wins() {
     assert_eq!(Message::parse(&v).unwrap().priority(), Some(1));
 }
 
+/// The first occurrence wins for each attribute on its own, whatever lies
+/// between the duplicates (parse tracks the ones it has seen per slot).
+#[test]
+fn first_occurrence_wins_for_each_interleaved_attribute() {
+    let v = request(&[
+        (0x0006, b"ab:cd"),
+        (0x0024, &[0, 0, 0, 1]),
+        (0x802A, &[0, 0, 0, 0, 0, 0, 0, 7]),
+        (0x0006, b"xy:zw"),
+        (0x0025, &[]),
+        (0x0024, &[0, 0, 0, 2]),
+        (0x802A, &[0, 0, 0, 0, 0, 0, 0, 9]),
+        (0x0025, &[]),
+    ]);
+    let m = Message::parse(&v).unwrap();
+    assert_eq!(m.username(), Some("ab:cd"));
+    assert_eq!(m.priority(), Some(1));
+    assert_eq!(m.ice_controlling(), Some(7));
+    assert!(m.use_candidate());
+}
+
 #[test]
 fn every_truncation_of_a_full_request_is_an_error() {
     // A length sweep over a message with every attribute kind Tern builds.

@@ -24,6 +24,13 @@ pub struct RtpPacket<T: AsRef<[u8]>> {
     header_len: usize,
     /// End of the payload (start of padding).
     payload_end: usize,
+    /// For a one-byte-form (0xBEDE) block: where its body starts; 0 for any
+    /// other packet.
+    ext_start: u32,
+    /// For a one-byte-form block: the body's length less the trailing zero
+    /// bytes of its last word, which validation found and the element
+    /// iterator needs (no element header starts past it).
+    ext_walk: u32,
 }
 
 impl<T: AsRef<[u8]>> RtpPacket<T> {
@@ -53,12 +60,16 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
                     let end = start + usize::from(u16::from_be_bytes([w0, w1])) * 4;
                     if u16::from_be_bytes([p0, p1]) == ext::ONE_BYTE_PROFILE {
                         if let Some(data) = b.get(start..end) {
-                            if ext::one_byte_fast_ok(data) {
+                            if let Some(walk) = ext::one_byte_fast_walk(data) {
                                 let payload_end = b.len();
                                 return Ok(RtpPacket {
                                     buffer,
                                     header_len: end,
                                     payload_end,
+                                    // Both below 2^18: `end` is at most
+                                    // 76 + 4 * 0xffff.
+                                    ext_start: start as u32,
+                                    ext_walk: walk as u32,
                                 });
                             }
                         }
@@ -67,10 +78,12 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             }
         }
         match check_slow(buffer.as_ref()) {
-            Ok((header_len, payload_end)) => Ok(RtpPacket {
+            Ok(c) => Ok(RtpPacket {
                 buffer,
-                header_len,
-                payload_end,
+                header_len: c.header_len,
+                payload_end: c.payload_end,
+                ext_start: c.ext_start,
+                ext_walk: c.ext_walk,
             }),
             Err(e) => Err(e),
         }
@@ -188,16 +201,17 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
     /// opaque profile).
     #[inline]
     pub fn extensions(&self) -> ExtensionIter<'_> {
-        if self.has_extension() {
-            // The block header and body in one slice: one bounds check.
+        if self.ext_start != 0 {
+            // The common case: a one-byte-form block, its body and walk
+            // length known from validation.
+            if let Some(data) = self.b().get(self.ext_start as usize..self.header_len) {
+                return ExtensionIter::one_byte_walked(data, self.ext_walk as usize);
+            }
+        } else if self.has_extension() {
             if let Some([p0, p1, _, _, data @ ..]) =
                 self.b().get(self.ext_offset()..self.header_len)
             {
                 let profile = u16::from_be_bytes([*p0, *p1]);
-                if profile == ext::ONE_BYTE_PROFILE {
-                    // The common case, with the form a constant.
-                    return ExtensionIter::new(ExtensionForm::OneByte, data);
-                }
                 return ExtensionIter::new(ExtensionForm::from_profile(profile), data);
             }
         }
@@ -251,6 +265,8 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             buffer: dst,
             header_len: self.header_len,
             payload_end: self.payload_end,
+            ext_start: self.ext_start,
+            ext_walk: self.ext_walk,
         })
     }
 
@@ -368,11 +384,20 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> RtpPacket<T> {
     }
 }
 
+/// What [`check_slow`] found: the [`RtpPacket`] fields besides the buffer.
+#[derive(Debug, PartialEq, Eq)]
+struct Checked {
+    header_len: usize,
+    payload_end: usize,
+    ext_start: u32,
+    ext_walk: u32,
+}
+
 /// The full check behind [`RtpPacket::new_checked`]: every case and the
-/// exact error; returns `(header_len, payload_end)`.
+/// exact error.
 #[cold]
 #[inline(never)]
-fn check_slow(b: &[u8]) -> Result<(usize, usize), Error> {
+fn check_slow(b: &[u8]) -> Result<Checked, Error> {
     let len = b.len();
     if len < FIXED_HEADER_LEN {
         return Err(bad("RTP: shorter than the 12-byte fixed header"));
@@ -382,6 +407,7 @@ fn check_slow(b: &[u8]) -> Result<(usize, usize), Error> {
         return Err(bad("RTP: version is not 2"));
     }
     let mut header_len = FIXED_HEADER_LEN + usize::from(b0 & 0x0f) * 4;
+    let (mut ext_start, mut ext_walk) = (0, 0);
     if header_len > len {
         return Err(bad("RTP: CSRC list overruns the packet"));
     }
@@ -396,7 +422,13 @@ fn check_slow(b: &[u8]) -> Result<(usize, usize), Error> {
         if end > len {
             return Err(bad("RTP: extension block overruns the packet"));
         }
-        ext::validate_profile(profile, slice(b, start, end))?;
+        let data = slice(b, start, end);
+        ext::validate_profile(profile, data)?;
+        if profile == ext::ONE_BYTE_PROFILE {
+            // Both below 2^18 (`end` is at most 76 + 4 * 0xffff).
+            ext_start = start as u32;
+            ext_walk = ext::one_byte_walk_len(data) as u32;
+        }
         header_len = end;
     }
     let mut payload_end = len;
@@ -410,7 +442,12 @@ fn check_slow(b: &[u8]) -> Result<(usize, usize), Error> {
         }
         payload_end = len - pad;
     }
-    Ok((header_len, payload_end))
+    Ok(Checked {
+        header_len,
+        payload_end,
+        ext_start,
+        ext_walk,
+    })
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -667,8 +704,78 @@ pub(crate) mod tests {
                 p.len()
             };
             let q = &p[..cut];
-            let fast = RtpPacket::new_checked(q).map(|v| (v.header_len, v.payload_end));
+            // Every field of the view, the element walk's length included.
+            let fast = RtpPacket::new_checked(q).map(|v| Checked {
+                header_len: v.header_len,
+                payload_end: v.payload_end,
+                ext_start: v.ext_start,
+                ext_walk: v.ext_walk,
+            });
             assert_eq!(fast, check_slow(q), "{q:02x?}");
+        }
+    }
+
+    #[test]
+    fn extensions_after_in_place_rewrites_match_a_fresh_parse() {
+        // The view keeps the one-byte block's walk length from validation;
+        // after value rewrites (zeros into non-zeros and back, reaching
+        // into the block's trailing bytes) and id remaps (blanking
+        // elements into padding), iterating the view yields what a fresh
+        // parse of the same bytes yields.
+        let mut seed = 0x0bad_cafe_f00d_u64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let r = rnd();
+            let mut elems = Vec::new();
+            let mut values = Vec::new();
+            for i in 0..(r % 4) as usize {
+                let len = 1 + ((r >> (8 + 4 * i)) % 4) as usize;
+                values.push(vec![0u8; len]);
+                elems.push((1 + ((r >> (24 + 4 * i)) % 14) as u8, len));
+            }
+            let exts: Vec<Extension> = elems
+                .iter()
+                .zip(&values)
+                .map(|(&(id, _), v)| Extension { id, value: v })
+                .collect();
+            let b = RtpBuilder::new(Pt::new(96).unwrap(), 1, 2, Ssrc(3))
+                .extensions_in(ExtensionForm::OneByte, &exts)
+                .payload(b"xyz");
+            let mut buf = vec![0u8; b.buffer_len()];
+            b.write(&mut buf).unwrap();
+            let mut p = RtpPacket::new_checked(&mut buf[..]).unwrap();
+            for &(id, len) in &elems {
+                let x = rnd();
+                let v: Vec<u8> = (0..len)
+                    .map(|k| {
+                        if x >> k & 1 == 0 {
+                            0
+                        } else {
+                            (x >> 8) as u8 | 1
+                        }
+                    })
+                    .collect();
+                // First element with the id only (a repeated id keeps its
+                // later values), which is what set_extension promises.
+                let _ = p.set_extension(id, &v);
+            }
+            let blank = (rnd() % 16) as u8;
+            p.remap_extension_ids(|id| (id != blank).then_some(15 - id))
+                .unwrap();
+            let seen: Vec<(u8, Vec<u8>)> =
+                p.extensions().map(|e| (e.id, e.value.to_vec())).collect();
+            let bytes = p.as_bytes().to_vec();
+            let fresh = RtpPacket::new_checked(&bytes[..]).unwrap();
+            let want: Vec<(u8, Vec<u8>)> = fresh
+                .extensions()
+                .map(|e| (e.id, e.value.to_vec()))
+                .collect();
+            assert_eq!(seen, want, "{bytes:02x?}");
         }
     }
 

@@ -54,6 +54,31 @@ fn tern_bench_measures_sfu_and_both_relays_and_writes_json_and_plot() {
             assert!(r["latency_p99_us"].as_u64().is_some());
         }
     }
+    // The latency phase offers half of the SFU's capacity (its load
+    // phase's packets per CPU-second, one worker), to every system alike.
+    assert_eq!(v["latency_load"], "half-capacity", "{v}");
+    for subs in [1, 3] {
+        let at = |system: &str| {
+            results
+                .iter()
+                .find(|r| r["system"] == system && r["subscribers"] == subs)
+                .unwrap()
+        };
+        let tern = at("tern");
+        let half = tern["half_offered_pps"].as_f64().unwrap();
+        let capacity = tern["pkts_per_cpu_s"].as_f64().unwrap();
+        assert!(
+            (half - capacity / 2.0).abs() <= capacity * 1e-9,
+            "half of {capacity} pkt/CPU-s: {tern}"
+        );
+        for system in ["naive-relay", "tuned-relay"] {
+            assert_eq!(at(system)["half_offered_pps"].as_f64(), Some(half), "{v}");
+        }
+        for system in ["tern", "naive-relay", "tuned-relay"] {
+            let share = at(system)["half_cpu_share"].as_f64().unwrap();
+            assert!(share > 0.0 && share < 2.0, "{system}: {share}");
+        }
+    }
     let tern = results
         .iter()
         .find(|r| r["system"] == "tern" && r["subscribers"] == 3)

@@ -13,8 +13,11 @@
 //!   crypto: the machine's practical limit for moving these datagrams.
 //!
 //! Each system runs a load phase at the offered rate (`--rate`, forwarded
-//! packets per second) and a latency phase at half of what the load phase
-//! forwarded. Measured: forwarded packets per second, forwarded packets
+//! packets per second) and a latency phase at half of the SFU's maximum
+//! load: half of what its forwarding threads would forward with their
+//! cores fully busy (the load phase's packets per CPU-second, times the
+//! workers), offered to every system alike (`--latency-load` chooses half
+//! of each system's own forwarded rate instead). Measured: forwarded packets per second, forwarded packets
 //! per CPU-second of the forwarding threads alone (the generator's share
 //! of the machine does not count), loss, added latency (send time in the
 //! payload to receipt) p50/p99/p99.9, heap allocations and syscalls per
@@ -97,6 +100,9 @@ pub struct BenchArgs {
     /// the systems round by round. 3 or more on a shared machine.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
+    /// The latency phase's offered load.
+    #[arg(long, value_enum, default_value_t = LatencyLoad::HalfCapacity)]
+    pub latency_load: LatencyLoad,
     /// Skip the naive and tuned relay baselines.
     #[arg(long)]
     pub no_baselines: bool,
@@ -106,6 +112,19 @@ pub struct BenchArgs {
     /// Write a plot of throughput and latency against fan-out (SVG).
     #[arg(long)]
     pub plot: Option<PathBuf>,
+}
+
+/// What the latency phase offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LatencyLoad {
+    /// Half of the SFU's maximum load: half of what its forwarding threads
+    /// would forward with their cores fully busy (the load phase's packets
+    /// per CPU-second times the workers, measured in the same round), the
+    /// same rate for every system.
+    HalfCapacity,
+    /// Half of what each system's own load phase forwarded.
+    HalfForwarded,
 }
 
 /// The systems compared.
@@ -224,9 +243,12 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             let mut measured: Vec<Vec<(PhaseResult, PhaseResult)>> =
                 systems.iter().map(|_| Vec::new()).collect();
             for _ in 0..rounds {
+                // Half of the SFU's capacity, from its load phase this
+                // round (it runs first).
+                let mut half_capacity = None;
                 for (&system, m) in systems.iter().zip(&mut measured) {
                     // The load phase at the offered rate, then the latency
-                    // phase at half of what it forwarded.
+                    // phase.
                     let mut phase_at = |rate: f64, label: &str| {
                         run_phase(
                             system,
@@ -244,7 +266,11 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
                         )
                     };
                     let load = phase_at(args.rate as f64, "load")?;
-                    let half = phase_at((load.forwarded_pps * 0.5).max(1.0), "half")?;
+                    if system == System::Tern {
+                        half_capacity = Some(load.pkts_per_cpu_s * workers as f64 * 0.5);
+                    }
+                    let rate = latency_rate(args.latency_load, half_capacity, &load);
+                    let half = phase_at(rate, "half")?;
                     m.push((load, half));
                 }
             }
@@ -265,6 +291,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         rate: args.rate,
         seconds,
         rounds,
+        latency_load: args.latency_load,
         elapsed: started.elapsed().as_secs_f64(),
         cores: tern_net::available_cores(),
     };
@@ -277,6 +304,17 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         report::write_svg(&summary, path)?;
     }
     Ok(())
+}
+
+/// The latency phase's offered rate (forwarded packets per second) after
+/// `load`: half of the SFU's capacity when that was measured this round,
+/// else half of what `load` forwarded.
+fn latency_rate(mode: LatencyLoad, half_capacity: Option<f64>, load: &PhaseResult) -> f64 {
+    let r = match (mode, half_capacity) {
+        (LatencyLoad::HalfCapacity, Some(r)) if r.is_finite() && r > 0.0 => r,
+        _ => load.forwarded_pps * 0.5,
+    };
+    r.max(1.0)
 }
 
 /// Packets of `size` bytes per video frame at `--video-kbps` and `--fps`.
@@ -301,6 +339,9 @@ pub struct PhaseResult {
     pub offered_pps: f64,
     pub forwarded_pps: f64,
     pub pkts_per_cpu_s: f64,
+    /// The forwarding threads' CPU time over the phase's wall time, per
+    /// thread: 1.0 is every forwarding core fully busy.
+    pub cpu_share: f64,
     pub loss: f64,
     pub latencies_us: Vec<u32>,
     pub allocs_per_pkt: Option<f64>,
@@ -567,6 +608,7 @@ fn run_phase(
             } else {
                 0.0
             },
+            cpu_share: cpu / (window * cores.fwd.len().max(1) as f64),
             loss: if expected > 0.0 {
                 (1.0 - received as f64 / expected).max(0.0)
             } else {
@@ -585,6 +627,46 @@ fn run_phase(
         }
     }
     result
+}
+
+#[cfg(test)]
+mod latency_rate_test {
+    use super::*;
+
+    #[test]
+    fn half_capacity_is_offered_to_every_system_and_falls_back_to_half_forwarded() {
+        let load = PhaseResult {
+            forwarded_pps: 200_000.0,
+            pkts_per_cpu_s: 800_000.0,
+            ..PhaseResult::default()
+        };
+        // Tern's capacity this round: 2 workers at 800k pkt/CPU-s, half of
+        // it 800k pkt/s, whatever the relay's own load phase forwarded.
+        let half = Some(800_000.0 * 2.0 * 0.5);
+        assert_eq!(
+            latency_rate(LatencyLoad::HalfCapacity, half, &load),
+            800_000.0
+        );
+        assert_eq!(
+            latency_rate(LatencyLoad::HalfForwarded, half, &load),
+            100_000.0
+        );
+        // Not measured (or a phase that forwarded nothing): half of what
+        // was forwarded, at least 1 pkt/s.
+        assert_eq!(
+            latency_rate(LatencyLoad::HalfCapacity, None, &load),
+            100_000.0
+        );
+        assert_eq!(
+            latency_rate(LatencyLoad::HalfCapacity, Some(0.0), &load),
+            100_000.0
+        );
+        let idle = PhaseResult::default();
+        assert_eq!(
+            latency_rate(LatencyLoad::HalfCapacity, Some(f64::NAN), &idle),
+            1.0
+        );
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{PhaseResult, System};
 
-/// One system at one sweep point: its load phase and its half-load phase.
+/// One system at one sweep point: its load phase and its latency phase.
 #[derive(Debug, Clone, Serialize)]
 pub struct Measurement {
     pub system: &'static str,
@@ -28,11 +28,16 @@ pub struct Measurement {
     /// `pkts_per_cpu_s` of each round, in order.
     pub pkts_per_cpu_s_rounds: Vec<f64>,
     pub load_loss: f64,
-    /// Half-load phase (half of what the load phase forwarded).
+    /// Load phase: the forwarding threads' CPU share (1.0: their cores
+    /// fully busy).
+    pub cpu_share: f64,
+    /// Latency phase (see [`Summary::latency_load`]): offered rate, loss,
+    /// packets per CPU-second and CPU share.
     pub half_offered_pps: f64,
     pub half_loss: f64,
     pub half_pkts_per_cpu_s: f64,
-    /// Added latency in the half-load phase, microseconds.
+    pub half_cpu_share: f64,
+    /// Added latency in the latency phase, microseconds.
     pub latency_p50_us: Option<u32>,
     pub latency_p99_us: Option<u32>,
     pub latency_p999_us: Option<u32>,
@@ -113,6 +118,8 @@ pub fn merge(
         half_offered_pps: med(|p| p.offered_pps, true),
         half_loss: med(|p| p.loss, true),
         half_pkts_per_cpu_s: med(|p| p.pkts_per_cpu_s, true),
+        cpu_share: med(|p| p.cpu_share, false),
+        half_cpu_share: med(|p| p.cpu_share, true),
         latency_p50_us: percentile(&lat, 0.50),
         latency_p99_us: percentile(&lat, 0.99),
         latency_p999_us: percentile(&lat, 0.999),
@@ -154,6 +161,8 @@ pub struct Summary {
     pub rate: u64,
     pub seconds: f64,
     pub rounds: usize,
+    /// What the latency phase offered.
+    pub latency_load: super::LatencyLoad,
     pub elapsed: f64,
     pub cores: usize,
 }
@@ -293,15 +302,16 @@ pub fn print_table(s: &Summary) {
     let _ =
         writeln!(
         out,
-        "{:<12} {:>5} {:>5} {:>11} {:>12} {:>8} {:>7} {:>7} {:>7} {:>7} {:>8} {:>9} {:>8} {:>8}",
-        "system", "subs", "bytes", "fwd pkt/s", "pkt/CPU-s", "ns/pkt", "loss%", "p50us",
-        "p99us", "p99.9us", "alloc/pk", "sysc/pkt", "vs naive", "vs tuned"
+        "{:<12} {:>5} {:>5} {:>11} {:>12} {:>8} {:>7} {:>10} {:>5} {:>7} {:>7} {:>7} {:>7} {:>8} {:>9} {:>8} {:>8}",
+        "system", "subs", "bytes", "fwd pkt/s", "pkt/CPU-s", "ns/pkt", "loss%", "lat pkt/s",
+        "cpu%", "loss%", "p50us", "p99us", "p99.9us", "alloc/pk", "sysc/pkt", "vs naive",
+        "vs tuned"
     );
     for m in &s.results {
         let is_tern = m.system == System::Tern.name();
         let _ = writeln!(
             out,
-            "{:<12} {:>5} {:>5} {:>11.0} {:>12.0} {:>8.0} {:>7.2} {:>7} {:>7} {:>7} {:>8} {:>9.4} {:>8} {:>8}",
+            "{:<12} {:>5} {:>5} {:>11.0} {:>12.0} {:>8.0} {:>7.2} {:>10.0} {:>5.0} {:>7.2} {:>7} {:>7} {:>7} {:>8} {:>9.4} {:>8} {:>8}",
             m.system,
             m.subscribers,
             m.size,
@@ -309,6 +319,9 @@ pub fn print_table(s: &Summary) {
             m.pkts_per_cpu_s,
             m.cpu_ns_per_pkt,
             m.load_loss * 100.0,
+            m.half_offered_pps,
+            m.half_cpu_share * 100.0,
+            m.half_loss * 100.0,
             opt_us(m.latency_p50_us),
             opt_us(m.latency_p99_us),
             opt_us(m.latency_p999_us),
@@ -327,11 +340,18 @@ pub fn print_table(s: &Summary) {
             },
         );
     }
+    let basis = match s.latency_load {
+        super::LatencyLoad::HalfCapacity => {
+            "half of the SFU's maximum load (its load phase's pkt/CPU-s times the workers: \
+             what its forwarding cores would forward fully busy), the same for every system"
+        }
+        super::LatencyLoad::HalfForwarded => "half of each system's own load-phase forwarded rate",
+    };
     let _ = writeln!(
         out,
-        "pkt/CPU-s: forwarded packets per CPU-second of the forwarding threads (load phase); \
-         latency and half-load loss: at half of the load phase's forwarded rate; \
-         ratios: Tern's pkt/CPU-s over the baseline's."
+        "pkt/CPU-s, ns/pkt, loss%: load phase, per CPU-second of the forwarding threads; \
+         lat pkt/s, cpu% (the forwarding threads' share of their cores), loss% and latency: \
+         the latency phase, offered {basis}; ratios: Tern's pkt/CPU-s over the baseline's."
     );
     if s.rounds > 1 {
         let _ = writeln!(
@@ -406,7 +426,7 @@ const COLORS: [&str; 6] = [
 ];
 
 /// An SVG with two panels against fan-out (log scale): forwarded packets
-/// per CPU-second, and p99 latency at half load; one line per system and
+/// per CPU-second, and p99 latency in the latency phase; one line per system and
 /// size.
 pub fn write_svg(s: &Summary, path: &Path) -> Result<(), String> {
     let (w, h) = (960.0_f64, 460.0_f64);
@@ -434,7 +454,7 @@ pub fn write_svg(s: &Summary, path: &Path) -> Result<(), String> {
         ("forwarded packets per CPU-second", |m| {
             Some(m.pkts_per_cpu_s)
         }),
-        ("added latency p99 at half load (µs)", |m| {
+        ("added latency p99, latency phase (µs)", |m| {
             m.latency_p99_us.map(f64::from)
         }),
     ];
@@ -582,6 +602,7 @@ mod tests {
             rate: 1000,
             seconds: 1.0,
             rounds: 3,
+            latency_load: super::super::LatencyLoad::HalfCapacity,
             elapsed: 1.0,
             cores: 2,
         }

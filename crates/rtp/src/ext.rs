@@ -222,35 +222,28 @@ static ONE_BYTE_STEP: [u32; 256] = {
     t
 };
 
-/// The length of `data`, a one-byte-form block body (at most 0xffff
-/// words), less the trailing zero bytes of its last word: from there on
-/// every byte is padding (no element header starts there), though an
-/// element's value may reach into them.
-#[inline(always)]
-pub(crate) fn one_byte_walk_len(data: &[u8]) -> usize {
-    match data.split_last_chunk::<4>() {
-        Some((head, w)) => head.len() + 4 - (u32::from_be_bytes(*w).trailing_zeros() / 8) as usize,
-        None => data.len(),
-    }
-}
-
-/// `Some(walk)` if `data`, a one-byte-form block body (at most 0xffff
-/// words), is valid with no id-0 or id-15 element (the common case), where
-/// `walk` is [`one_byte_walk_len`]; `None` means "ask
+/// True if `data`, a one-byte-form block body (at most 0xffff words), is
+/// valid with no id-0 or id-15 element (the common case); false means "ask
 /// [`validate_profile`]", not "invalid".
 #[inline(always)]
-pub(crate) fn one_byte_fast_walk(data: &[u8]) -> Option<usize> {
-    // Walk only up to the trailing zero bytes, and leave an element that
-    // reaches past that point to the full check.
-    let walk = one_byte_walk_len(data);
-    let data = slice(data, 0, walk);
+pub(crate) fn one_byte_fast_ok(data: &[u8]) -> bool {
+    // Trailing zero bytes of the last word are padding unless an element's
+    // value reaches into them; walk only up to them, and leave an element
+    // that reaches past that point to the full check.
+    let data = match data.split_last_chunk::<4>() {
+        Some((head, w)) => {
+            let pad = (u32::from_be_bytes(*w).trailing_zeros() / 8) as usize;
+            slice(data, 0, head.len() + 4 - pad)
+        }
+        None => data,
+    };
     // No test for the rare bytes inside the loop: their step jumps past
     // the end of any block, so the walk stops and does not land on the end.
     let mut i = 0;
     while let Some(&b) = data.get(i) {
         i += ONE_BYTE_STEP[usize::from(b)] as usize;
     }
-    (i == data.len()).then_some(walk)
+    i == data.len()
 }
 
 /// Checks every element of a block body. Opaque (`Other`) blocks are always
@@ -321,23 +314,18 @@ impl<'a> ExtensionIter<'a> {
     /// first if the block has not been checked.
     #[inline]
     pub fn new(form: ExtensionForm, data: &'a [u8]) -> Self {
-        let walk = slice(data, 0, one_byte_walk_len(data));
+        let walk = match data.split_last_chunk::<4>() {
+            Some((head, w)) => slice(
+                data,
+                0,
+                head.len() + 4 - (u32::from_be_bytes(*w).trailing_zeros() / 8) as usize,
+            ),
+            None => data,
+        };
         ExtensionIter {
             form,
             data,
             walk,
-            pos: 0,
-        }
-    }
-
-    /// Iterates over `data`, a one-byte-form body whose
-    /// [`one_byte_walk_len`] is `walk`.
-    #[inline(always)]
-    pub(crate) fn one_byte_walked(data: &'a [u8], walk: usize) -> Self {
-        ExtensionIter {
-            form: ExtensionForm::OneByte,
-            data,
-            walk: data.get(..walk).unwrap_or(data),
             pos: 0,
         }
     }

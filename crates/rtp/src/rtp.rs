@@ -24,13 +24,6 @@ pub struct RtpPacket<T: AsRef<[u8]>> {
     header_len: usize,
     /// End of the payload (start of padding).
     payload_end: usize,
-    /// For a one-byte-form (0xBEDE) block: where its body starts; 0 for any
-    /// other packet.
-    ext_start: u32,
-    /// For a one-byte-form block: the body's length less the trailing zero
-    /// bytes of its last word, which validation found and the element
-    /// iterator needs (no element header starts past it).
-    ext_walk: u32,
 }
 
 impl<T: AsRef<[u8]>> RtpPacket<T> {
@@ -60,16 +53,12 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
                     let end = start + usize::from(u16::from_be_bytes([w0, w1])) * 4;
                     if u16::from_be_bytes([p0, p1]) == ext::ONE_BYTE_PROFILE {
                         if let Some(data) = b.get(start..end) {
-                            if let Some(walk) = ext::one_byte_fast_walk(data) {
+                            if ext::one_byte_fast_ok(data) {
                                 let payload_end = b.len();
                                 return Ok(RtpPacket {
                                     buffer,
                                     header_len: end,
                                     payload_end,
-                                    // Both below 2^18: `end` is at most
-                                    // 76 + 4 * 0xffff.
-                                    ext_start: start as u32,
-                                    ext_walk: walk as u32,
                                 });
                             }
                         }
@@ -78,12 +67,10 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             }
         }
         match check_slow(buffer.as_ref()) {
-            Ok(c) => Ok(RtpPacket {
+            Ok((header_len, payload_end)) => Ok(RtpPacket {
                 buffer,
-                header_len: c.header_len,
-                payload_end: c.payload_end,
-                ext_start: c.ext_start,
-                ext_walk: c.ext_walk,
+                header_len,
+                payload_end,
             }),
             Err(e) => Err(e),
         }
@@ -201,17 +188,16 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
     /// opaque profile).
     #[inline]
     pub fn extensions(&self) -> ExtensionIter<'_> {
-        if self.ext_start != 0 {
-            // The common case: a one-byte-form block, its body and walk
-            // length known from validation.
-            if let Some(data) = self.b().get(self.ext_start as usize..self.header_len) {
-                return ExtensionIter::one_byte_walked(data, self.ext_walk as usize);
-            }
-        } else if self.has_extension() {
+        if self.has_extension() {
+            // The block header and body in one slice: one bounds check.
             if let Some([p0, p1, _, _, data @ ..]) =
                 self.b().get(self.ext_offset()..self.header_len)
             {
                 let profile = u16::from_be_bytes([*p0, *p1]);
+                if profile == ext::ONE_BYTE_PROFILE {
+                    // The common case, with the form a constant.
+                    return ExtensionIter::new(ExtensionForm::OneByte, data);
+                }
                 return ExtensionIter::new(ExtensionForm::from_profile(profile), data);
             }
         }
@@ -265,8 +251,6 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             buffer: dst,
             header_len: self.header_len,
             payload_end: self.payload_end,
-            ext_start: self.ext_start,
-            ext_walk: self.ext_walk,
         })
     }
 
@@ -384,20 +368,11 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> RtpPacket<T> {
     }
 }
 
-/// What [`check_slow`] found: the [`RtpPacket`] fields besides the buffer.
-#[derive(Debug, PartialEq, Eq)]
-struct Checked {
-    header_len: usize,
-    payload_end: usize,
-    ext_start: u32,
-    ext_walk: u32,
-}
-
 /// The full check behind [`RtpPacket::new_checked`]: every case and the
-/// exact error.
+/// exact error; returns `(header_len, payload_end)`.
 #[cold]
 #[inline(never)]
-fn check_slow(b: &[u8]) -> Result<Checked, Error> {
+fn check_slow(b: &[u8]) -> Result<(usize, usize), Error> {
     let len = b.len();
     if len < FIXED_HEADER_LEN {
         return Err(bad("RTP: shorter than the 12-byte fixed header"));
@@ -407,7 +382,6 @@ fn check_slow(b: &[u8]) -> Result<Checked, Error> {
         return Err(bad("RTP: version is not 2"));
     }
     let mut header_len = FIXED_HEADER_LEN + usize::from(b0 & 0x0f) * 4;
-    let (mut ext_start, mut ext_walk) = (0, 0);
     if header_len > len {
         return Err(bad("RTP: CSRC list overruns the packet"));
     }
@@ -422,13 +396,7 @@ fn check_slow(b: &[u8]) -> Result<Checked, Error> {
         if end > len {
             return Err(bad("RTP: extension block overruns the packet"));
         }
-        let data = slice(b, start, end);
-        ext::validate_profile(profile, data)?;
-        if profile == ext::ONE_BYTE_PROFILE {
-            // Both below 2^18 (`end` is at most 76 + 4 * 0xffff).
-            ext_start = start as u32;
-            ext_walk = ext::one_byte_walk_len(data) as u32;
-        }
+        ext::validate_profile(profile, slice(b, start, end))?;
         header_len = end;
     }
     let mut payload_end = len;
@@ -442,12 +410,7 @@ fn check_slow(b: &[u8]) -> Result<Checked, Error> {
         }
         payload_end = len - pad;
     }
-    Ok(Checked {
-        header_len,
-        payload_end,
-        ext_start,
-        ext_walk,
-    })
+    Ok((header_len, payload_end))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -708,13 +671,7 @@ pub(crate) mod tests {
                 p.len()
             };
             let q = &p[..cut];
-            // Every field of the view, the element walk's length included.
-            let fast = RtpPacket::new_checked(q).map(|v| Checked {
-                header_len: v.header_len,
-                payload_end: v.payload_end,
-                ext_start: v.ext_start,
-                ext_walk: v.ext_walk,
-            });
+            let fast = RtpPacket::new_checked(q).map(|v| (v.header_len, v.payload_end));
             assert_eq!(fast, check_slow(q), "{q:02x?}");
         }
     }

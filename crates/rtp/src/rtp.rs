@@ -678,11 +678,12 @@ pub(crate) mod tests {
 
     #[test]
     fn extensions_after_in_place_rewrites_match_a_fresh_parse() {
-        // The view keeps the one-byte block's walk length from validation;
-        // after value rewrites (zeros into non-zeros and back, reaching
-        // into the block's trailing bytes) and id remaps (blanking
-        // elements into padding), iterating the view yields what a fresh
-        // parse of the same bytes yields.
+        // After value rewrites (zeros into non-zeros and back, reaching
+        // into the block's trailing zero bytes, where the iterator stops
+        // looking for element headers) and id remaps (blanking elements
+        // into padding), iterating the view yields what a fresh parse of
+        // the same bytes yields: nothing the view learned at validation
+        // goes stale.
         let mut rnd = xorshift(0x0bad_cafe_f00d_u64);
         for _ in 0..20_000 {
             let r = rnd();

@@ -737,11 +737,9 @@ mod tests {
         // overruns) in both forms: `ExtensionIter` yields exactly what
         // `next_elem` yields, then nothing, also when asked again.
         let picks = [0x00, 0x01, 0x10, 0x11, 0x21, 0x40, 0xe1, 0xf0, 0x02];
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut rnd = tern_testkit::xorshift64(0x9e37_79b9_7f4a_7c15_u64);
         for _ in 0..100_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            let seed = rnd();
             let n = (seed % 13) as usize;
             let mut body = [0u8; 12];
             let mut r = seed >> 4;

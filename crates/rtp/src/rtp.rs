@@ -629,22 +629,12 @@ pub(crate) mod tests {
     use super::*;
     use crate::ext::{AbsSendTime, AudioLevel, Mid, Rid, TransportSeq, VideoOrientation};
 
-    /// A xorshift64 generator: the same pseudo-random inputs on every run.
-    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
-        move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        }
-    }
-
     /// The inline fast path of `new_checked` and the full check agree on
     /// every packet near the fast path's shape (0xBEDE blocks with random
     /// elements, padding bytes, ids 0 and 15, short blocks, CSRCs, P bit).
     #[test]
     fn fast_path_agrees_with_the_full_check() {
-        let mut rnd = xorshift(0x1234_5678_9abc_def0_u64);
+        let mut rnd = tern_testkit::xorshift64(0x1234_5678_9abc_def0_u64);
         const PICKS: [u8; 8] = [0x00, 0x0f, 0x10, 0x22, 0x31, 0x40, 0xef, 0xf0];
         for _ in 0..200_000 {
             let r = rnd();
@@ -684,7 +674,7 @@ pub(crate) mod tests {
         // into padding), iterating the view yields what a fresh parse of
         // the same bytes yields: nothing the view learned at validation
         // goes stale.
-        let mut rnd = xorshift(0x0bad_cafe_f00d_u64);
+        let mut rnd = tern_testkit::xorshift64(0x0bad_cafe_f00d_u64);
         for _ in 0..20_000 {
             let r = rnd();
             let mut elems = Vec::new();

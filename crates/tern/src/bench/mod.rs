@@ -17,11 +17,11 @@
 //! load: half of what its forwarding threads would forward with their
 //! cores fully busy (the load phase's packets per CPU-second, times the
 //! workers), offered to every system alike (`--latency-load` chooses half
-//! of each system's own forwarded rate instead). Measured: forwarded packets per second, forwarded packets
-//! per CPU-second of the forwarding threads alone (the generator's share
-//! of the machine does not count), loss, added latency (send time in the
-//! payload to receipt) p50/p99/p99.9, heap allocations and syscalls per
-//! forwarded packet.
+//! of each system's own forwarded rate instead). Measured: forwarded
+//! packets per second, forwarded packets per CPU-second of the forwarding
+//! threads alone (the generator's share of the machine does not count),
+//! loss, added latency (send time in the payload to receipt)
+//! p50/p99/p99.9, heap allocations and syscalls per forwarded packet.
 
 mod report;
 mod session;

@@ -426,8 +426,8 @@ const COLORS: [&str; 6] = [
 ];
 
 /// An SVG with two panels against fan-out (log scale): forwarded packets
-/// per CPU-second, and p99 latency in the latency phase; one line per system and
-/// size.
+/// per CPU-second, and p99 latency in the latency phase; one line per
+/// system and size.
 pub fn write_svg(s: &Summary, path: &Path) -> Result<(), String> {
     let (w, h) = (960.0_f64, 460.0_f64);
     let mut svg = String::new();

@@ -106,7 +106,12 @@ fn tern_bench_measures_sfu_and_both_relays_and_writes_json_and_plot() {
         assert_eq!(l["system"], system);
         assert_eq!(l["from_subscribers"], 1);
         assert_eq!(l["to_subscribers"], 3);
-        assert!(l["ratio"].as_f64().unwrap() > 0.0);
+        let (lo, mid, hi) = (
+            l["min"].as_f64().unwrap(),
+            l["ratio"].as_f64().unwrap(),
+            l["max"].as_f64().unwrap(),
+        );
+        assert!(0.0 < lo && lo <= mid && mid <= hi, "{l}");
     }
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("polyline"), "{svg}");

@@ -94,10 +94,11 @@ pub struct BenchArgs {
     /// syscalls, smaller ones less waiting for the first subscribers.
     #[arg(long, default_value_t = 256)]
     pub send_batch: usize,
-    /// Rounds per sweep point: each round runs every system once, in turn
-    /// (Tern, naive, tuned), so a slow drift of the machine hits all of
-    /// them alike; figures are medians over rounds and each ratio pairs
-    /// the systems round by round. 3 or more on a shared machine.
+    /// Rounds: each round visits every sweep point (fan-out and size) and
+    /// runs every system there once, in turn (Tern, naive, tuned), so a
+    /// slow drift of the machine hits all of them alike; figures are
+    /// medians over rounds, and each ratio (and fan-out linearity) pairs
+    /// runs of the same round. 3 or more on a shared machine.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
     /// The latency phase's offered load.
@@ -222,8 +223,13 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         sfu_workers.push(Worker::spawn(socket, plane, wc).map_err(|e| e.to_string())?);
     }
     let client_cert = Certificate::generate().map_err(|e| format!("certificate: {e:?}"))?;
-    let mut results: Vec<Measurement> = Vec::new();
-    for &subs in &subscribers {
+    // Every sweep point's rooms are built first and kept (idle ones carry
+    // no traffic), so that each round can visit every point in turn: a
+    // slow drift of the machine then hits every fan-out and size alike,
+    // and comparisons across points (fan-out linearity) pair runs of the
+    // same round instead of runs minutes apart.
+    let mut rooms_at: Vec<Vec<Room>> = Vec::new();
+    for (k, &subs) in subscribers.iter().enumerate() {
         progress.note(&format!(
             "connecting {workers}×({} publishers + {subs} subscribers)",
             args.publishers
@@ -233,54 +239,66 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             rooms.push(session::build_room(
                 worker,
                 w,
-                w,
+                k * sfu_workers.len() + w,
                 args.publishers.max(1),
                 subs,
                 &client_cert,
             )?);
         }
-        for &size in &args.sizes {
-            let mut measured: Vec<Vec<(PhaseResult, PhaseResult)>> =
-                systems.iter().map(|_| Vec::new()).collect();
-            for _ in 0..rounds {
-                // Half of the SFU's capacity, from its load phase this
-                // round (it runs first).
-                let mut half_capacity = None;
-                for (&system, m) in systems.iter().zip(&mut measured) {
-                    // The load phase at the offered rate, then the latency
-                    // phase.
-                    let mut phase_at = |rate: f64, label: &str| {
-                        run_phase(
-                            system,
-                            &mut rooms,
-                            &sfu_workers,
-                            &cores,
-                            subs,
-                            size,
-                            rate,
-                            phase,
-                            frame_packets(&args, size),
-                            epoch,
-                            &mut progress,
-                            label,
-                        )
-                    };
-                    let load = phase_at(args.rate as f64, "load")?;
-                    if system == System::Tern {
-                        half_capacity = Some(load.pkts_per_cpu_s * workers as f64 * 0.5);
-                    }
-                    let rate = latency_rate(args.latency_load, half_capacity, &load);
-                    let half = phase_at(rate, "half")?;
-                    m.push((load, half));
+        rooms_at.push(rooms);
+    }
+    // measured[point][system]: one (load, latency) pair per round.
+    let points: Vec<(usize, usize)> = (0..subscribers.len())
+        .flat_map(|k| args.sizes.iter().map(move |&size| (k, size)))
+        .collect();
+    let mut measured: Vec<Vec<Vec<(PhaseResult, PhaseResult)>>> = points
+        .iter()
+        .map(|_| systems.iter().map(|_| Vec::new()).collect())
+        .collect();
+    for _ in 0..rounds {
+        for (&(k, size), at_point) in points.iter().zip(&mut measured) {
+            let subs = subscribers[k];
+            let rooms = &mut rooms_at[k];
+            // Half of the SFU's capacity, from its load phase this round
+            // (it runs first).
+            let mut half_capacity = None;
+            for (&system, m) in systems.iter().zip(at_point.iter_mut()) {
+                // The load phase at the offered rate, then the latency
+                // phase.
+                let mut phase_at = |rate: f64, label: &str| {
+                    run_phase(
+                        system,
+                        rooms,
+                        &sfu_workers,
+                        &cores,
+                        subs,
+                        size,
+                        rate,
+                        phase,
+                        frame_packets(&args, size),
+                        epoch,
+                        &mut progress,
+                        label,
+                    )
+                };
+                let load = phase_at(args.rate as f64, "load")?;
+                if system == System::Tern {
+                    half_capacity = Some(load.pkts_per_cpu_s * workers as f64 * 0.5);
                 }
-            }
-            for (&system, m) in systems.iter().zip(measured) {
-                results.push(report::merge(system, subs, size, workers, m));
+                let rate = latency_rate(args.latency_load, half_capacity, &load);
+                let half = phase_at(rate, "half")?;
+                m.push((load, half));
             }
         }
-        for r in &rooms {
-            r.remove(&sfu_workers[r.worker]);
+    }
+    let mut results: Vec<Measurement> = Vec::new();
+    for (&(k, size), at_point) in points.iter().zip(measured) {
+        for (&system, m) in systems.iter().zip(at_point) {
+            results.push(report::merge(system, subscribers[k], size, workers, m));
         }
+    }
+    for r in rooms_at.iter().flatten() {
+        r.remove(&sfu_workers[r.worker]);
     }
     progress.done();
     drop(sfu_workers);

@@ -37,7 +37,9 @@ mod socket;
 mod sys;
 pub mod worker;
 
-pub use affinity::{available_cores, pin_to_core, process_cpu_time, thread_cpu_time};
+pub use affinity::{
+    available_cores, pin_to_core, process_cpu_time, set_timer_slack, thread_cpu_time,
+};
 pub use batch::{Received, RecvBatch, SendBatch};
 pub use relay::{run_relay, FanOut, RelayMode, RelaySnapshot, RelayStats};
 pub use sfu_plane::SfuPlane;

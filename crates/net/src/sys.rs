@@ -248,6 +248,22 @@ pub(crate) fn pin_current_thread(cpu: usize) -> io::Result<()> {
     cvt(r).map(drop)
 }
 
+/// prctl(2) `PR_SET_TIMERSLACK` for the calling thread.
+pub(crate) fn set_timer_slack(ns: libc::c_ulong) -> io::Result<()> {
+    // SAFETY: PR_SET_TIMERSLACK takes one integer argument and touches no
+    // memory of ours; the unused arguments are zero as prctl(2) asks.
+    let r = unsafe {
+        libc::prctl(
+            libc::PR_SET_TIMERSLACK,
+            ns,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    cvt(r).map(drop)
+}
+
 /// clock_gettime(2) of `clock` as a duration.
 pub(crate) fn clock(clock: libc::clockid_t) -> Duration {
     let mut ts = libc::timespec {

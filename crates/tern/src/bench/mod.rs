@@ -69,7 +69,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 200_000)]
     pub rate: u64,
     /// Video-like traffic: frames are the size a stream of this bitrate
-    /// (kbit/s) at `--fps` has, sent back to back (2,500 kbit/s at 30 fps
+    /// (kbit/s) at `--fps` has, back to back or paced (`--pacing`) (2,500 kbit/s at 30 fps
     /// in 1,200-byte packets: 9 per frame). Frames are sent as often as
     /// the offered load needs: one publisher stands for several such
     /// streams.
@@ -78,6 +78,12 @@ pub struct BenchArgs {
     /// Video frame rate of the stream `--video-kbps` describes.
     #[arg(long, default_value_t = 30)]
     pub fps: u32,
+    /// Video pacing: each frame's packets spread evenly over 1/FACTOR of
+    /// the frame interval, as a sender's pacer does (libwebrtc's paces at
+    /// 2.5 times the target bitrate); 1 spaces every packet evenly; 0
+    /// sends each frame back to back, the worst case for latency.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_pacing)]
+    pub pacing: f64,
     /// Seconds per phase [default: 2; quick: 0.6].
     #[arg(long)]
     pub seconds: Option<f64>,
@@ -276,6 +282,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
                         rate,
                         phase,
                         frame_packets(&args, size),
+                        args.pacing,
                         epoch,
                         &mut progress,
                         label,
@@ -310,6 +317,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         seconds,
         rounds,
         latency_load: args.latency_load,
+        pacing: args.pacing,
         elapsed: started.elapsed().as_secs_f64(),
         cores: tern_net::available_cores(),
     };
@@ -322,6 +330,16 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         report::write_svg(&summary, path)?;
     }
     Ok(())
+}
+
+/// `--pacing`: 0 (back to back) or a factor of at least 1.
+fn parse_pacing(s: &str) -> Result<f64, String> {
+    let f: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if f == 0.0 || (1.0..=1000.0).contains(&f) {
+        Ok(f)
+    } else {
+        Err("0 (frames back to back) or a factor from 1 to 1000".into())
+    }
 }
 
 /// The latency phase's offered rate (forwarded packets per second) after
@@ -484,6 +502,7 @@ fn run_phase(
     rate: f64,
     length: Duration,
     frame_packets: u64,
+    pacing: f64,
     epoch: Instant,
     progress: &mut report::Progress,
     label: &str,
@@ -503,6 +522,7 @@ fn run_phase(
         size,
         rate_per_publisher: rate / outputs_per_input / publishers.max(1) as f64,
         frame_packets,
+        pacing,
         relay: system != System::Tern,
     };
     let timing = if system == System::Tern {

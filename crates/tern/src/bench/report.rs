@@ -163,6 +163,9 @@ pub struct Summary {
     pub rounds: usize,
     /// What the latency phase offered.
     pub latency_load: super::LatencyLoad,
+    /// `--pacing`: 0 for video frames back to back, else the factor over
+    /// the stream's rate at which each frame's packets were spaced.
+    pub pacing: f64,
     pub elapsed: f64,
     pub cores: usize,
 }
@@ -315,8 +318,19 @@ pub fn print_table(s: &Summary) {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "tern bench: {} worker(s), {} publisher(s)/room, offered {} pkt/s, {:.1}s phases, {} round(s), {} cores, {:.0}s total",
-        s.workers, s.publishers, s.rate, s.seconds, s.rounds, s.cores, s.elapsed
+        "tern bench: {} worker(s), {} publisher(s)/room, offered {} pkt/s, video {}, {:.1}s phases, {} round(s), {} cores, {:.0}s total",
+        s.workers,
+        s.publishers,
+        s.rate,
+        if s.pacing > 0.0 {
+            format!("paced at {}x its rate", s.pacing)
+        } else {
+            "frames back to back".to_owned()
+        },
+        s.seconds,
+        s.rounds,
+        s.cores,
+        s.elapsed
     );
     let _ =
         writeln!(
@@ -624,6 +638,7 @@ mod tests {
             seconds: 1.0,
             rounds: 3,
             latency_load: super::super::LatencyLoad::HalfCapacity,
+            pacing: 0.0,
             elapsed: 1.0,
             cores: 2,
         }

@@ -322,9 +322,12 @@ pub struct Traffic {
     pub size: usize,
     /// Packets per second per publisher.
     pub rate_per_publisher: f64,
-    /// Packets per video frame (sent back to back): the chosen bitrate
-    /// over the frame rate, in packets of `size`.
+    /// Packets per video frame: the chosen bitrate over the frame rate, in
+    /// packets of `size`.
     pub frame_packets: u64,
+    /// 0: each video frame back to back; else its packets are spaced
+    /// evenly over 1/`pacing` of the frame interval.
+    pub pacing: f64,
     /// Sent to a relay baseline (on the relay SSRCs), not to the SFU.
     pub relay: bool,
 }
@@ -338,7 +341,8 @@ pub struct Counters {
     pub stop_recv: AtomicBool,
 }
 
-/// The sender: paces bursts from every publisher to `destination`.
+/// The sender: every publisher's frames to `destination`, a frame every
+/// frame interval, its packets back to back or paced (`Traffic::pacing`).
 /// `send_times[publisher * 65536 + seq]` keeps each packet's send time
 /// (nanoseconds since `epoch`) for receivers that cannot decrypt.
 pub fn send_loop(
@@ -357,15 +361,29 @@ pub fn send_loop(
         traffic.frame_packets.clamp(1, MAX_BURST)
     };
     let interval = Duration::from_secs_f64(burst as f64 / rate);
+    // The gap between a frame's packets when paced (zero: back to back).
+    let gap = if audio || burst == 1 || traffic.pacing < 1.0 {
+        Duration::ZERO
+    } else {
+        interval.div_f64(burst as f64 * traffic.pacing)
+    };
+    if !gap.is_zero() {
+        // Gaps of tens of microseconds: the default 50 µs slack would
+        // bunch the packets.
+        let _ = tern_net::set_timer_slack(Duration::from_micros(1));
+    }
     let mut out = SendBatch::new(MAX_BURST as usize * 2, 2048);
     let mut input = RecvBatch::new(16, 2048);
     let mut ctl = SendBatch::new(16, 2048);
-    let mut next = Instant::now();
-    let mut last_service = next;
+    let mut frame_start = Instant::now();
+    // Packets of the current frame already sent (by every publisher).
+    let mut sent = 0u64;
+    let mut last_service = frame_start;
     while !counters.stop_send.load(Ordering::Relaxed) {
         let now = Instant::now();
+        let next = frame_start + gap * sent as u32;
         if now < next {
-            // Between bursts: the publishers' own control traffic (RTCP
+            // Between packets: the publishers' own control traffic (RTCP
             // from the SFU, consent), every 50 ms.
             if now.duration_since(last_service) > Duration::from_millis(50) {
                 last_service = now;
@@ -376,8 +394,16 @@ pub fn send_loop(
             std::thread::sleep((next - now).min(Duration::from_millis(2)));
             continue;
         }
+        // Every packet of the frame that is due by now (all of them when
+        // not paced; more than one when the sleep overslept).
+        let due = if gap.is_zero() {
+            burst
+        } else {
+            let k = (now - frame_start).as_nanos() / gap.as_nanos().max(1);
+            (k as u64 + 1).clamp(sent + 1, burst)
+        };
         for (pi, p) in pubs.iter_mut().enumerate() {
-            for b in 0..burst {
+            for b in sent..due {
                 let Some(buf) = out.next_buf() else { break };
                 let sent_ns = epoch.elapsed().as_nanos() as u64;
                 let seq = p.next_seq(traffic.size, traffic.relay);
@@ -390,16 +416,22 @@ pub fn send_loop(
                     out.commit(n, destination, None);
                 }
             }
-            p.end_frame(audio);
+            if due == burst {
+                p.end_frame(audio);
+            }
             let n = out.len() as u64;
             let _ = p.ep.socket.send_batch(&mut out);
             counters.sent.fetch_add(n, Ordering::Relaxed);
         }
-        next += interval;
-        // Far behind (the core is saturated): do not try to catch up
-        // with a flood.
-        if now.saturating_duration_since(next) > Duration::from_millis(50) {
-            next = now;
+        sent = due;
+        if sent == burst {
+            sent = 0;
+            frame_start += interval;
+            // Far behind (the core is saturated): do not try to catch up
+            // with a flood.
+            if now.saturating_duration_since(frame_start) > Duration::from_millis(50) {
+                frame_start = now;
+            }
         }
     }
 }

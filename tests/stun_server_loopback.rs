@@ -72,16 +72,9 @@ fn stun_server_survives_garbage_and_rejects_malformed_requests() {
     let mut server = TernProcess::start(&["stun-server", "--bind", "127.0.0.1:0"]);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     // Junk of every length up to 600 bytes, RTP-, DTLS- and STUN-looking.
-    let mut state = 0x1234_5678u32;
+    let mut rnd = tern_testkit::xorshift64(0x1234_5678);
     for len in 0..600usize {
-        let mut d: Vec<u8> = (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                state as u8
-            })
-            .collect();
+        let mut d: Vec<u8> = (0..len).map(|_| rnd() as u8).collect();
         if len >= 20 && len % 3 == 0 {
             // A STUN-looking header with a random body.
             d[0] = 0;

@@ -280,13 +280,10 @@ fn corrupted_and_replayed_srtp_is_dropped() {
     assert_eq!(forwarded_rtp(&net).len(), 3);
 }
 
-/// Pseudo-random bytes (xorshift) for the garbage sweep.
-fn noise(state: &mut u64, out: &mut [u8]) {
+/// Pseudo-random bytes for the garbage sweep.
+fn noise(rnd: &mut dyn FnMut() -> u64, out: &mut [u8]) {
     for b in out {
-        *state ^= *state << 13;
-        *state ^= *state >> 7;
-        *state ^= *state << 17;
-        *b = *state as u8;
+        *b = rnd() as u8;
     }
 }
 
@@ -295,17 +292,17 @@ fn garbage_of_every_length_never_panics() {
     let mut net = call(17, Role::Client);
     // Before connecting: a transport with no DTLS and no keys.
     let fresh = &mut net.clients[1];
-    let mut state = 0x1234_5678_9abc_def0u64;
+    let mut rnd = tern_testkit::xorshift64(0x1234_5678_9abc_def0u64);
     let firsts = [
         0u8, 1, 3, 16, 20, 22, 23, 63, 64, 79, 127, 128, 0x80, 0x90, 191, 255,
     ];
-    let sweep = |t: &mut ClientTransport, now: Instant, state: &mut u64| {
+    let sweep = |t: &mut ClientTransport, now: Instant, rnd: &mut dyn FnMut() -> u64| {
         for from in [sfu_addr(), "10.9.9.9:4000".parse().unwrap()] {
             for len in 0..200usize {
                 for &first in &firsts {
                     for second in [0u8, 96, 200, 201, 206] {
                         let mut d = vec![0u8; len];
-                        noise(state, &mut d);
+                        noise(rnd, &mut d);
                         if len > 0 {
                             d[0] = first;
                         }
@@ -325,11 +322,11 @@ fn garbage_of_every_length_never_panics() {
         let mut buf = [0u8; MIN_TRANSMIT_BUF];
         while t.poll_transmit(&mut buf).is_some() {}
     };
-    sweep(fresh, net.now, &mut state);
+    sweep(fresh, net.now, &mut rnd);
     net.run_until_connected();
     for i in 0..2 {
         let now = net.now;
-        sweep(&mut net.clients[i], now, &mut state);
+        sweep(&mut net.clients[i], now, &mut rnd);
     }
     assert!(net.clients.iter().all(|c| c.is_connected()));
     assert!(net.clients.iter().all(|c| c.failure().is_none()));

@@ -749,11 +749,9 @@ mod tests {
     #[test]
     fn packed_v4_order_is_tuple_order() {
         let mut b = SendBatch::new(600, 16);
-        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = tern_testkit::xorshift64(0x2545_f491_4f6c_dd1du64);
         for _ in 0..500 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rnd();
             let ip = Ipv4Addr::new(10, (x >> 8) as u8 % 3, 0, (x >> 16) as u8 % 4);
             let d = SocketAddr::V4(SocketAddrV4::new(ip, 4000 + (x >> 24) as u16 % 3));
             let src = match (x >> 32) % 3 {

@@ -668,8 +668,18 @@ fn run_phase(
 }
 
 #[cfg(test)]
-mod latency_rate_test {
+mod tests {
     use super::*;
+
+    #[test]
+    fn pacing_is_zero_or_a_factor_of_at_least_one() {
+        assert_eq!(super::parse_pacing("0"), Ok(0.0));
+        assert_eq!(super::parse_pacing("1"), Ok(1.0));
+        assert_eq!(super::parse_pacing("2.5"), Ok(2.5));
+        for bad in ["0.5", "-1", "NaN", "inf", "1001", "x"] {
+            assert!(super::parse_pacing(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn half_capacity_is_offered_to_every_system_and_falls_back_to_half_forwarded() {

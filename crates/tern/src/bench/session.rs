@@ -396,12 +396,7 @@ pub fn send_loop(
         }
         // Every packet of the frame that is due by now (all of them when
         // not paced; more than one when the sleep overslept).
-        let due = if gap.is_zero() {
-            burst
-        } else {
-            let k = (now - frame_start).as_nanos() / gap.as_nanos().max(1);
-            (k as u64 + 1).clamp(sent + 1, burst)
-        };
+        let due = due_packets(now - frame_start, gap, sent, burst);
         for (pi, p) in pubs.iter_mut().enumerate() {
             for b in sent..due {
                 let Some(buf) = out.next_buf() else { break };
@@ -433,6 +428,41 @@ pub fn send_loop(
                 frame_start = now;
             }
         }
+    }
+}
+
+/// How many of a frame's `burst` packets are due `since` the frame's
+/// start with `gap` between packets (zero: all at once), given that `sent`
+/// are out already: at least one more, never more than the frame.
+fn due_packets(since: Duration, gap: Duration, sent: u64, burst: u64) -> u64 {
+    if gap.is_zero() {
+        return burst;
+    }
+    let k = since.as_nanos() / gap.as_nanos().max(1);
+    (k.min(u128::from(burst)) as u64 + 1).clamp(sent + 1, burst)
+}
+
+#[cfg(test)]
+mod pacing_test {
+    use super::due_packets;
+    use std::time::Duration;
+
+    #[test]
+    fn paced_frames_release_one_packet_per_gap_and_catch_up_after_a_late_wake() {
+        let us = Duration::from_micros;
+        // Back to back: the whole frame at once.
+        assert_eq!(due_packets(us(0), Duration::ZERO, 0, 9), 9);
+        // Paced, 100 µs apart: packet k is due at k × 100 µs.
+        assert_eq!(due_packets(us(0), us(100), 0, 9), 1);
+        assert_eq!(due_packets(us(100), us(100), 1, 9), 2);
+        assert_eq!(due_packets(us(199), us(100), 1, 9), 2);
+        // A sleep that overslept by 250 µs sends what is due, no more.
+        assert_eq!(due_packets(us(450), us(100), 2, 9), 5);
+        // Never past the frame, however late.
+        assert_eq!(due_packets(us(1_000_000), us(100), 5, 9), 9);
+        // Called early (the loop only calls when the next is due): still
+        // one packet, so the loop always moves on.
+        assert_eq!(due_packets(us(0), us(100), 3, 9), 4);
     }
 }
 

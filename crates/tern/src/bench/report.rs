@@ -140,6 +140,18 @@ pub struct Spread {
 }
 
 impl Spread {
+    /// `a`'s packets per CPU-second over `b`'s, round by round.
+    fn paired(a: &Measurement, b: &Measurement) -> Option<Spread> {
+        let v: Vec<f64> = a
+            .pkts_per_cpu_s_rounds
+            .iter()
+            .zip(&b.pkts_per_cpu_s_rounds)
+            .filter(|(_, b)| **b > 0.0)
+            .map(|(a, b)| a / b)
+            .collect();
+        Spread::of(&v)
+    }
+
     fn of(v: &[f64]) -> Option<Spread> {
         if v.is_empty() {
             return None;
@@ -182,14 +194,7 @@ impl Summary {
     pub fn ratio(&self, base: System, subs: usize, size: usize) -> Option<Spread> {
         let t = self.find(System::Tern, subs, size)?;
         let b = self.find(base, subs, size)?;
-        let v: Vec<f64> = t
-            .pkts_per_cpu_s_rounds
-            .iter()
-            .zip(&b.pkts_per_cpu_s_rounds)
-            .filter(|(_, b)| **b > 0.0)
-            .map(|(t, b)| t / b)
-            .collect();
-        Spread::of(&v)
+        Spread::paired(t, b)
     }
 
     /// Fan-out linearity of one system at one size: its CPU per forwarded
@@ -216,14 +221,7 @@ impl Summary {
             return None;
         }
         // CPU per packet is the inverse of packets per CPU-second.
-        let v: Vec<f64> = from
-            .pkts_per_cpu_s_rounds
-            .iter()
-            .zip(&to.pkts_per_cpu_s_rounds)
-            .filter(|(_, t)| **t > 0.0)
-            .map(|(f, t)| f / t)
-            .collect();
-        let spread = Spread::of(&v)?;
+        let spread = Spread::paired(from, to)?;
         Some(Linearity {
             system: system.name(),
             size,

@@ -46,7 +46,7 @@ fn timer_slack_is_set_for_the_calling_thread_only() {
         tern_net::set_timer_slack(Duration::ZERO).expect("set timer slack");
         assert_eq!(timer_slack_ns(), 1);
         thread::spawn(move || {
-            // A thread inherits its creator's slack; a sibling is untouched.
+            // A thread inherits its creator's slack.
             assert_eq!(timer_slack_ns(), 1);
         })
         .join()

@@ -69,10 +69,10 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 200_000)]
     pub rate: u64,
     /// Video-like traffic: frames are the size a stream of this bitrate
-    /// (kbit/s) at `--fps` has, back to back or paced (`--pacing`) (2,500 kbit/s at 30 fps
-    /// in 1,200-byte packets: 9 per frame). Frames are sent as often as
-    /// the offered load needs: one publisher stands for several such
-    /// streams.
+    /// (kbit/s) at `--fps` has (2,500 kbit/s at 30 fps in 1,200-byte
+    /// packets: 9 per frame), back to back or paced (`--pacing`). Frames
+    /// are sent as often as the offered load needs: one publisher stands
+    /// for several such streams.
     #[arg(long, default_value_t = 2500)]
     pub video_kbps: u32,
     /// Video frame rate of the stream `--video-kbps` describes.

@@ -217,7 +217,7 @@ impl Summary {
             .find(|m| m.subscribers == 10)
             .or(rows.first())
             .copied()?;
-        if from.subscribers >= to.subscribers {
+        if from.subscribers >= to.subscribers || from.cpu_ns_per_pkt <= 0.0 {
             return None;
         }
         // CPU per packet is the inverse of packets per CPU-second.

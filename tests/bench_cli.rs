@@ -52,6 +52,13 @@ fn tern_bench_measures_sfu_and_both_relays_and_writes_json_and_plot() {
             assert!(r["syscalls_per_pkt"].as_f64().unwrap() > 0.0);
             assert!(r["latency_samples"].as_u64().unwrap() > 0, "{r}");
             assert!(r["latency_p99_us"].as_u64().is_some());
+            // Every sample's kernel arrival stamp precedes its read, so
+            // every percentile does too (1 µs for the two clocks' pairing).
+            for p in ["p50", "p99"] {
+                let arrival = r[format!("latency_{p}_us")].as_u64().unwrap();
+                let read = r[format!("latency_read_{p}_us")].as_u64().unwrap();
+                assert!(arrival <= read + 1, "{system} at {subs}: {p} {r}");
+            }
         }
     }
     // The latency phase offers half of the SFU's capacity (its load

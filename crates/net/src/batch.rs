@@ -8,15 +8,17 @@
 //! parsing. Nothing here allocates per datagram.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::time::{Duration, SystemTime};
 
 use crate::sys::{self, IoVecs, MsgVec};
 
 /// Bytes reserved per socket-address slot (`sockaddr_in6` is the largest we
 /// use; `sockaddr_in` fits in its first 16 bytes).
 const NAME_LEN: usize = 28;
-/// Control bytes per received message: a UDP_GRO cmsg plus pktinfo (both
-/// families, in case a dual-stack socket reports both), with room to spare.
-const RECV_CONTROL: usize = 128;
+/// Control bytes per received message: a UDP_GRO cmsg, pktinfo (both
+/// families, in case a dual-stack socket reports both) and a receive
+/// timestamp, with room to spare.
+const RECV_CONTROL: usize = 160;
 /// Control bytes per sent message: UDP_SEGMENT plus one pktinfo.
 const SEND_CONTROL: usize = 64;
 /// Receive slot size when the socket coalesces with UDP_GRO.
@@ -61,6 +63,7 @@ fn write_cmsg(buf: &mut [u8], level: libc::c_int, ty: libc::c_int, data: &[u8]) 
 struct RecvMeta {
     gro_segment: usize,
     destination: Option<IpAddr>,
+    rx_time: Option<SystemTime>,
 }
 
 fn parse_cmsgs(control: &[u8]) -> RecvMeta {
@@ -97,6 +100,9 @@ fn parse_cmsgs(control: &[u8]) -> RecvMeta {
                     meta.destination = Some(IpAddr::V4(a));
                 }
             }
+            (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
+                meta.rx_time = timespec_to_system_time(data);
+            }
             (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) if data.len() >= 16 => {
                 // struct in6_pktinfo { in6_addr addr; unsigned ifindex; }
                 let mut b = [0u8; 16];
@@ -108,6 +114,21 @@ fn parse_cmsgs(control: &[u8]) -> RecvMeta {
         off += cmsg_align(len);
     }
     meta
+}
+
+/// The `struct timespec` of an `SCM_TIMESTAMPNS` cmsg (socket(7)): the
+/// CLOCK_REALTIME instant the kernel took the datagram in. Two native
+/// `long`s on Linux (`time_t` is a `long` there).
+fn timespec_to_system_time(data: &[u8]) -> Option<SystemTime> {
+    const W: usize = std::mem::size_of::<libc::c_long>();
+    let word = |at: usize| -> Option<libc::c_long> {
+        let b: [u8; W] = data.get(at..at + W)?.try_into().ok()?;
+        Some(libc::c_long::from_ne_bytes(b))
+    };
+    let (sec, nsec) = (word(0)?, word(W)?);
+    let secs = u64::try_from(sec).ok()?;
+    let nanos = u32::try_from(nsec).ok().filter(|n| *n < 1_000_000_000)?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
 }
 
 // ---------------------------------------------------------------------------
@@ -203,6 +224,10 @@ pub struct Received<'a> {
     /// The IP it was sent to (the IP header's destination), when the socket
     /// has `pktinfo` on.
     pub destination: Option<IpAddr>,
+    /// When the kernel took it in (its software receive timestamp, on the
+    /// CLOCK_REALTIME clock), when the socket has receive timestamps on
+    /// ([`crate::BatchSocket::set_rx_timestamps`]).
+    pub rx_time: Option<SystemTime>,
     /// Its bytes.
     pub data: &'a mut [u8],
 }
@@ -229,6 +254,7 @@ pub struct RecvBatch {
     hdrs: MsgVec,
     sources: Vec<SocketAddr>,
     destinations: Vec<Option<IpAddr>>,
+    rx_times: Vec<Option<SystemTime>>,
     segments: Vec<Segment>,
     /// Whether the headers point at the current storage.
     built: bool,
@@ -255,6 +281,7 @@ impl RecvBatch {
             hdrs: MsgVec { msgs: Vec::new() },
             sources: Vec::new(),
             destinations: Vec::new(),
+            rx_times: Vec::new(),
             segments: Vec::new(),
             built: false,
             dirty: 0,
@@ -287,6 +314,7 @@ impl RecvBatch {
         self.segments.clear();
         self.sources.clear();
         self.destinations.clear();
+        self.rx_times.clear();
     }
 
     /// Datagram `i`: its source, its destination IP (with pktinfo) and its
@@ -296,6 +324,7 @@ impl RecvBatch {
         Some(Received {
             source: self.sources[s.message],
             destination: self.destinations[s.message],
+            rx_time: self.rx_times[s.message],
             data: &mut self.data[s.offset..s.offset + s.len],
         })
     }
@@ -335,6 +364,7 @@ impl RecvBatch {
         self.hdrs.msgs = vec![sys::empty_mmsghdr(); n];
         self.sources = Vec::with_capacity(n);
         self.destinations = Vec::with_capacity(n);
+        self.rx_times = Vec::with_capacity(n);
         let per = if gro { GRO_MAX_SEGMENTS } else { 1 };
         self.segments = Vec::with_capacity(n * per);
         self.built = false;
@@ -403,6 +433,7 @@ impl RecvBatch {
             let message = self.sources.len();
             self.sources.push(source);
             self.destinations.push(meta.destination);
+            self.rx_times.push(meta.rx_time);
             let base = m * slot;
             let seg = meta.gro_segment;
             if seg == 0 || len <= seg {

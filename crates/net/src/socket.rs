@@ -11,6 +11,8 @@
 //! - ip(7) `IP_PKTINFO`, ipv6(7) `IPV6_RECVPKTINFO`/`IPV6_PKTINFO`: the
 //!   destination address of each received datagram, and the source address
 //!   of each sent one;
+//! - socket(7) `SO_TIMESTAMPNS`: the kernel's receive time of each
+//!   datagram, for measuring latency without the reader's own delay;
 //! - socket(7) `SO_REUSEPORT`, `SO_RCVBUF`/`SO_SNDBUF` (and the `FORCE`
 //!   variants when permitted).
 
@@ -66,6 +68,8 @@ pub struct Caps {
     pub gro: bool,
     /// pktinfo is on.
     pub pktinfo: bool,
+    /// Receive timestamps are on ([`crate::Received::rx_time`]).
+    pub rx_timestamps: bool,
 }
 
 /// Counters kept by a [`BatchSocket`].
@@ -148,7 +152,12 @@ impl BatchSocket {
         Ok(BatchSocket {
             socket,
             v6,
-            caps: Caps { gso, gro, pktinfo },
+            caps: Caps {
+                gso,
+                gro,
+                pktinfo,
+                rx_timestamps: false,
+            },
             stats: SocketStats::default(),
             recv_timeout: None,
         })
@@ -194,6 +203,20 @@ impl BatchSocket {
             self.caps.gro = on;
         }
         self.caps.gro
+    }
+
+    /// Turns `SO_TIMESTAMPNS` on or off: with it on, every received
+    /// datagram carries the kernel's receive time
+    /// ([`crate::Received::rx_time`]), so a reader can tell how long it sat
+    /// in the socket queue. Returns whether it is on now. (While any socket
+    /// on the machine has it on, the kernel stamps every packet it
+    /// receives, a clock read per packet.)
+    pub fn set_rx_timestamps(&mut self, on: bool) -> bool {
+        let fd = self.as_raw_fd();
+        if sys::set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, i32::from(on)).is_ok() {
+            self.caps.rx_timestamps = on;
+        }
+        self.caps.rx_timestamps
     }
 
     fn set_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {

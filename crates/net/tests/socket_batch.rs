@@ -419,3 +419,55 @@ fn batches_and_sockets_move_between_threads() {
     send::<RecvBatch>();
     send::<SendBatch>();
 }
+
+#[test]
+fn rx_timestamps_are_the_kernels_arrival_time_not_the_read() {
+    use std::time::SystemTime;
+    let mut tx = bind("127.0.0.1:0", &SocketConfig::default());
+    let mut rx = bind("127.0.0.1:0", &SocketConfig::default());
+    let mut plain = bind("127.0.0.1:0", &SocketConfig::default());
+    assert!(!rx.caps().rx_timestamps);
+    assert!(rx.set_rx_timestamps(true));
+    assert!(rx.caps().rx_timestamps);
+    let to = rx.local_addr().unwrap();
+    let mut send = SendBatch::new(64, 1500);
+    // A GSO run (one message, GRO may keep it whole) and a lone datagram.
+    for i in 0..5 {
+        assert!(send.push(&datagram(i, 1000), to, None));
+    }
+    assert!(send.push(&datagram(5, 300), to, None));
+    assert!(send.push(&datagram(6, 300), plain.local_addr().unwrap(), None));
+    let before = SystemTime::now();
+    assert_eq!(tx.send_batch(&mut send).unwrap(), 7);
+    let after = SystemTime::now();
+    // Loopback delivers inside the send call; read well after it.
+    std::thread::sleep(Duration::from_millis(40));
+    let mut recv = RecvBatch::new(16, 1500);
+    let mut seen = 0;
+    let start = Instant::now();
+    while seen < 6 && start.elapsed() < DEADLINE {
+        let n = rx.recv_batch(&mut recv, Some(WAIT)).unwrap();
+        let read = SystemTime::now();
+        for i in 0..n {
+            let r = recv.get_mut(i).unwrap();
+            let t = r.rx_time.expect("a receive timestamp");
+            assert!(
+                t >= before && t <= after,
+                "{t:?} not in [{before:?}, {after:?}]"
+            );
+            assert!(read.duration_since(t).unwrap() >= Duration::from_millis(30));
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 6);
+    // A socket without the option reports none.
+    assert_eq!(plain.recv_batch(&mut recv, Some(WAIT)).unwrap(), 1);
+    assert_eq!(recv.get_mut(0).unwrap().rx_time, None);
+    // And turning it off stops them.
+    assert!(!rx.set_rx_timestamps(false));
+    let mut send = SendBatch::new(4, 1500);
+    assert!(send.push(b"late", to, None));
+    tx.send_batch(&mut send).unwrap();
+    assert_eq!(rx.recv_batch(&mut recv, Some(WAIT)).unwrap(), 1);
+    assert_eq!(recv.get_mut(0).unwrap().rx_time, None);
+}

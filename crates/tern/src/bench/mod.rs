@@ -20,7 +20,8 @@
 //! of each system's own forwarded rate instead). Measured: forwarded
 //! packets per second, forwarded packets per CPU-second of the forwarding
 //! threads alone (the generator's share of the machine does not count),
-//! loss, added latency (send time in the payload to receipt)
+//! loss, added latency (send time in the payload to the kernel's arrival
+//! stamp at the subscriber socket; to the generator's read as well)
 //! p50/p99/p99.9, heap allocations and syscalls per forwarded packet.
 
 mod report;
@@ -38,7 +39,7 @@ use tern_net::{
 };
 use tern_sfu::{Sfu, SfuConfig};
 
-use session::{Counters, Room, Timing, Traffic};
+use session::{Counters, LatencySamples, Room, Timing, Traffic};
 
 pub use report::Measurement;
 
@@ -379,7 +380,11 @@ pub struct PhaseResult {
     /// thread: 1.0 is every forwarding core fully busy.
     pub cpu_share: f64,
     pub loss: f64,
+    /// Send time to the kernel's arrival stamp at the subscriber socket,
+    /// microseconds.
     pub latencies_us: Vec<u32>,
+    /// The same packets, send time to the generator's read.
+    pub read_latencies_us: Vec<u32>,
     pub allocs_per_pkt: Option<f64>,
     pub syscalls_per_pkt: f64,
 }
@@ -568,7 +573,7 @@ fn run_phase(
                     let _ = tern_net::pin_to_core(k);
                 }
                 session::send_loop(pubs, destination, traffic, epoch, c, &st);
-                Ok(Vec::new())
+                Ok(LatencySamples::default())
             }));
             // Latency from five subscribers spread over the fan-out order
             // (first, quarters, last): the SFU serves subscribers one
@@ -584,7 +589,7 @@ fn run_phase(
                 if let Some(k) = core_r {
                     let _ = tern_net::pin_to_core(k);
                 }
-                let mut lat = Vec::with_capacity(1 << 20);
+                let mut lat = LatencySamples::with_capacity(1 << 20);
                 session::receive_loop(
                     subs_eps,
                     &sampled,
@@ -613,12 +618,14 @@ fn run_phase(
         for c in &counters {
             c.stop_recv.store(true, Ordering::Relaxed);
         }
-        let mut latencies = Vec::new();
+        let mut latencies = LatencySamples::default();
         for h in handles {
-            let lat: Result<Vec<u32>, String> = h
+            let lat: Result<LatencySamples, String> = h
                 .join()
                 .map_err(|_| "generator thread panicked".to_string())?;
-            latencies.extend(lat?);
+            let lat = lat?;
+            latencies.arrival.extend(lat.arrival);
+            latencies.read.extend(lat.read);
         }
         let sent: u64 = counters
             .iter()
@@ -652,7 +659,8 @@ fn run_phase(
             } else {
                 0.0
             },
-            latencies_us: latencies,
+            latencies_us: latencies.arrival,
+            read_latencies_us: latencies.read,
             allocs_per_pkt: (system == System::Tern)
                 .then(|| per(b.allocations.saturating_sub(a.allocations))),
             syscalls_per_pkt: per(b.syscalls.saturating_sub(a.syscalls)),

@@ -42,6 +42,10 @@ pub struct Measurement {
     pub latency_p99_us: Option<u32>,
     pub latency_p999_us: Option<u32>,
     pub latency_samples: usize,
+    /// The same samples taken at the generator's read instead of the
+    /// kernel's arrival stamp: the generator's own queueing included.
+    pub latency_read_p50_us: Option<u32>,
+    pub latency_read_p99_us: Option<u32>,
     /// Heap allocations per forwarded packet on the forwarding threads
     /// (Tern only).
     pub allocs_per_pkt: Option<f64>,
@@ -99,6 +103,11 @@ pub fn merge(
         .flat_map(|(_, h)| h.latencies_us.iter().copied())
         .collect();
     lat.sort_unstable();
+    let mut read: Vec<u32> = rounds
+        .iter()
+        .flat_map(|(_, h)| h.read_latencies_us.iter().copied())
+        .collect();
+    read.sort_unstable();
     Measurement {
         system: system.name(),
         subscribers,
@@ -124,6 +133,8 @@ pub fn merge(
         latency_p99_us: percentile(&lat, 0.99),
         latency_p999_us: percentile(&lat, 0.999),
         latency_samples: lat.len(),
+        latency_read_p50_us: percentile(&read, 0.50),
+        latency_read_p99_us: percentile(&read, 0.99),
         allocs_per_pkt: (!allocs.is_empty()).then(|| median(&allocs)),
         syscalls_per_pkt: med(|p| p.syscalls_per_pkt, false),
     }
@@ -333,16 +344,16 @@ pub fn print_table(s: &Summary) {
     let _ =
         writeln!(
         out,
-        "{:<12} {:>5} {:>5} {:>11} {:>12} {:>8} {:>7} {:>10} {:>5} {:>7} {:>7} {:>7} {:>7} {:>8} {:>9} {:>8} {:>8}",
+        "{:<12} {:>5} {:>5} {:>11} {:>12} {:>8} {:>7} {:>10} {:>5} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>9} {:>8} {:>8}",
         "system", "subs", "bytes", "fwd pkt/s", "pkt/CPU-s", "ns/pkt", "loss%", "lat pkt/s",
-        "cpu%", "loss%", "p50us", "p99us", "p99.9us", "alloc/pk", "sysc/pkt", "vs naive",
+        "cpu%", "loss%", "p50us", "p99us", "p99.9us", "rd p99", "alloc/pk", "sysc/pkt", "vs naive",
         "vs tuned"
     );
     for m in &s.results {
         let is_tern = m.system == System::Tern.name();
         let _ = writeln!(
             out,
-            "{:<12} {:>5} {:>5} {:>11.0} {:>12.0} {:>8.0} {:>7.2} {:>10.0} {:>5.0} {:>7.2} {:>7} {:>7} {:>7} {:>8} {:>9.4} {:>8} {:>8}",
+            "{:<12} {:>5} {:>5} {:>11.0} {:>12.0} {:>8.0} {:>7.2} {:>10.0} {:>5.0} {:>7.2} {:>7} {:>7} {:>7} {:>7} {:>8} {:>9.4} {:>8} {:>8}",
             m.system,
             m.subscribers,
             m.size,
@@ -356,6 +367,7 @@ pub fn print_table(s: &Summary) {
             opt_us(m.latency_p50_us),
             opt_us(m.latency_p99_us),
             opt_us(m.latency_p999_us),
+            opt_us(m.latency_read_p99_us),
             m.allocs_per_pkt
                 .map_or("-".into(), |a| format!("{a:.4}")),
             m.syscalls_per_pkt,
@@ -382,7 +394,8 @@ pub fn print_table(s: &Summary) {
         out,
         "pkt/CPU-s, ns/pkt, loss%: load phase, per CPU-second of the forwarding threads; \
          lat pkt/s, cpu% (the forwarding threads' share of their cores), loss% and latency: \
-         the latency phase, offered {basis}; ratios: Tern's pkt/CPU-s over the baseline's."
+         the latency phase, offered {basis}; latency: send time in the payload to the kernel's arrival stamp \
+         at the subscriber socket, rd p99 to the generator's read of it; ratios: Tern's pkt/CPU-s over the baseline's."
     );
     if s.rounds > 1 {
         let _ = writeln!(

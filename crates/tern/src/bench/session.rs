@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tern_client::negotiation::{publish_media, subscribed_tracks, SubscriberPts, TrackSpec};
 use tern_client::{ClientTransport, Incoming, Role};
@@ -443,6 +443,31 @@ fn due_packets(since: Duration, gap: Duration, sent: u64, burst: u64) -> u64 {
 }
 
 #[cfg(test)]
+mod clock_test {
+    use super::{micros_since_sent, wall_clock_at};
+    use std::time::{Duration, Instant, SystemTime};
+
+    #[test]
+    fn kernel_wall_clock_stamps_convert_to_microseconds_since_the_send() {
+        let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let at = wall + Duration::from_nanos(5_750_300);
+        // Sent 1.25 ms after the epoch, arrived 5.7503 ms after it.
+        assert_eq!(micros_since_sent(at, wall, 1_250_000), 4_500);
+        // A stamp before the send, or before the epoch, is 0, not a wrap.
+        assert_eq!(micros_since_sent(at, wall, 9_000_000), 0);
+        assert_eq!(micros_since_sent(wall - Duration::from_secs(1), wall, 0), 0);
+        // The epoch's wall-clock reading: now's, less the time since.
+        let epoch = Instant::now();
+        let before = SystemTime::now();
+        let w = wall_clock_at(epoch);
+        let after = SystemTime::now();
+        let since = epoch.elapsed();
+        assert!(w <= before, "{w:?} after {before:?}");
+        assert!(w + since + Duration::from_millis(5) >= after);
+    }
+}
+
+#[cfg(test)]
 mod pacing_test {
     use super::due_packets;
     use std::time::Duration;
@@ -476,9 +501,49 @@ pub enum Timing {
     Table,
 }
 
+/// Latency samples of one receiver, microseconds from the send time in
+/// the payload, the two vectors in step.
+#[derive(Debug, Default)]
+pub struct LatencySamples {
+    /// To the kernel's arrival stamp at the subscriber's socket
+    /// (`SO_TIMESTAMPNS`): what the forwarder added, without the time the
+    /// packet then waits for the generator's receiver to read it.
+    pub arrival: Vec<u32>,
+    /// To the receiver's read (the generator's own queueing included).
+    pub read: Vec<u32>,
+}
+
+impl LatencySamples {
+    /// Room for `n` samples of each kind (the receiver never grows them).
+    pub fn with_capacity(n: usize) -> Self {
+        LatencySamples {
+            arrival: Vec::with_capacity(n),
+            read: Vec::with_capacity(n),
+        }
+    }
+}
+
+/// The realtime clock's reading at `epoch` (CLOCK_REALTIME and
+/// CLOCK_MONOTONIC advance together; only a step of the wall clock during
+/// a run would skew it).
+fn wall_clock_at(epoch: Instant) -> SystemTime {
+    let (wall, mono) = (SystemTime::now(), Instant::now());
+    wall.checked_sub(mono.saturating_duration_since(epoch))
+        .unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+/// Microseconds from `sent_ns` (since `epoch`, whose wall-clock reading is
+/// `wall_epoch`) to the wall-clock instant `at`; 0 if `at` is earlier.
+fn micros_since_sent(at: SystemTime, wall_epoch: SystemTime, sent_ns: u64) -> u32 {
+    let at_ns = at
+        .duration_since(wall_epoch)
+        .map_or(0, |d| d.as_nanos() as u64);
+    (at_ns.saturating_sub(sent_ns) / 1000).min(u64::from(u32::MAX)) as u32
+}
+
 /// The receiver: every subscriber socket through epoll; counts RTP
-/// packets, and for the subscribers `sampled` says yes to records latency in
-/// microseconds.
+/// packets, and for the subscribers `sampled` says yes to records latency
+/// (to the kernel's arrival stamp and to the read, see [`LatencySamples`]).
 #[allow(clippy::too_many_arguments)]
 pub fn receive_loop(
     subs: &mut [Endpoint],
@@ -488,7 +553,7 @@ pub fn receive_loop(
     epoch: Instant,
     counters: &Counters,
     send_times: &[AtomicU64],
-    latencies: &mut Vec<u32>,
+    latencies: &mut LatencySamples,
 ) -> Result<(), String> {
     use nix::sys::epoll::{
         epoll_create1, epoll_ctl, epoll_wait, EpollCreateFlags, EpollEvent, EpollFlags, EpollOp,
@@ -507,9 +572,14 @@ pub fn receive_loop(
         epoll_ctl(epfd, EpollOp::EpollCtlAdd, s.socket.as_raw_fd(), &mut ev)
             .map_err(|e| format!("epoll add: {e}"))?;
     }
+    for (s, _) in subs.iter_mut().zip(sampled).filter(|(_, on)| **on) {
+        // Without it (an old kernel) arrival falls back to the read time.
+        s.socket.set_rx_timestamps(true);
+    }
+    let wall_epoch = wall_clock_at(epoch);
     let mut events = vec![EpollEvent::empty(); 256];
     let mut input = RecvBatch::new(64, 2048);
-    let cap = latencies.capacity();
+    let cap = latencies.arrival.capacity().min(latencies.read.capacity());
     while !counters.stop_recv.load(Ordering::Relaxed) {
         let n = epoll_wait(epfd, &mut events, 5).unwrap_or(0);
         for ev in &events[..n] {
@@ -524,13 +594,16 @@ pub fn receive_loop(
                     break;
                 }
                 let now = Instant::now();
+                let read_at = wall_epoch + now.saturating_duration_since(epoch);
                 let mut rtp = 0;
                 for k in 0..n {
                     let Some(r) = input.get_mut(k) else { break };
                     match classify(r.data) {
                         PacketKind::Rtp => {
                             rtp += 1;
-                            if !sampled.get(i).copied().unwrap_or(false) || latencies.len() >= cap {
+                            if !sampled.get(i).copied().unwrap_or(false)
+                                || latencies.arrival.len() >= cap
+                            {
                                 continue;
                             }
                             let sent = match timing {
@@ -559,8 +632,13 @@ pub fn receive_loop(
                                 }
                             };
                             if let Some(sent) = sent {
-                                let at = now.duration_since(epoch).as_nanos() as u64;
-                                latencies.push((at.saturating_sub(sent) / 1000) as u32);
+                                let arrived = r.rx_time.unwrap_or(read_at);
+                                latencies
+                                    .arrival
+                                    .push(micros_since_sent(arrived, wall_epoch, sent));
+                                latencies
+                                    .read
+                                    .push(micros_since_sent(read_at, wall_epoch, sent));
                             }
                         }
                         _ if timing == Timing::Decrypt => {

@@ -272,7 +272,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             for (&system, m) in systems.iter().zip(at_point.iter_mut()) {
                 // The load phase at the offered rate, then the latency
                 // phase.
-                let mut phase_at = |rate: f64, label: &str| {
+                let mut phase_at = |rate: f64, kind: PhaseKind| {
                     run_phase(
                         system,
                         rooms,
@@ -286,15 +286,15 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
                         args.pacing,
                         epoch,
                         &mut progress,
-                        label,
+                        kind,
                     )
                 };
-                let load = phase_at(args.rate as f64, "load")?;
+                let load = phase_at(args.rate as f64, PhaseKind::Load)?;
                 if system == System::Tern {
                     half_capacity = Some(load.pkts_per_cpu_s * workers as f64 * 0.5);
                 }
                 let rate = latency_rate(args.latency_load, half_capacity, &load);
-                let half = phase_at(rate, "half")?;
+                let half = phase_at(rate, PhaseKind::Latency)?;
                 m.push((load, half));
             }
         }
@@ -367,6 +367,24 @@ fn forwarding_socket_config(base: SocketConfig) -> SocketConfig {
         recv_buffer: 8 * 1024 * 1024,
         send_buffer: 8 * 1024 * 1024,
         ..base
+    }
+}
+
+/// The two phases every system runs at every point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PhaseKind {
+    /// At the offered rate: throughput and CPU per packet.
+    Load,
+    /// At the latency load: latency (and loss).
+    Latency,
+}
+
+impl PhaseKind {
+    fn label(self) -> &'static str {
+        match self {
+            PhaseKind::Load => "load",
+            PhaseKind::Latency => "half",
+        }
     }
 }
 
@@ -510,11 +528,12 @@ fn run_phase(
     pacing: f64,
     epoch: Instant,
     progress: &mut report::Progress,
-    label: &str,
+    kind: PhaseKind,
 ) -> Result<PhaseResult, String> {
     progress.step(&format!(
-        "{} {subs} subscribers {size} B {label} ({:.0} pkt/s offered)",
+        "{} {subs} subscribers {size} B {} ({:.0} pkt/s offered)",
         system.name(),
+        kind.label(),
         rate
     ));
     let fwd = match system {
@@ -598,6 +617,10 @@ fn run_phase(
                     epoch,
                     c,
                     &send_times,
+                    // Only where latency is reported: while any socket
+                    // asks for them the kernel stamps every packet, a
+                    // cost the load phase's CPU figures should not carry.
+                    kind == PhaseKind::Latency,
                     &mut lat,
                 )?;
                 Ok(lat)

@@ -543,7 +543,8 @@ fn micros_since_sent(at: SystemTime, wall_epoch: SystemTime, sent_ns: u64) -> u3
 
 /// The receiver: every subscriber socket through epoll; counts RTP
 /// packets, and for the subscribers `sampled` says yes to records latency
-/// (to the kernel's arrival stamp and to the read, see [`LatencySamples`]).
+/// (to the kernel's arrival stamp and to the read, see [`LatencySamples`];
+/// without `stamp_arrivals` the arrival is the read).
 #[allow(clippy::too_many_arguments)]
 pub fn receive_loop(
     subs: &mut [Endpoint],
@@ -553,6 +554,7 @@ pub fn receive_loop(
     epoch: Instant,
     counters: &Counters,
     send_times: &[AtomicU64],
+    stamp_arrivals: bool,
     latencies: &mut LatencySamples,
 ) -> Result<(), String> {
     use nix::sys::epoll::{
@@ -572,9 +574,11 @@ pub fn receive_loop(
         epoll_ctl(epfd, EpollOp::EpollCtlAdd, s.socket.as_raw_fd(), &mut ev)
             .map_err(|e| format!("epoll add: {e}"))?;
     }
-    for (s, _) in subs.iter_mut().zip(sampled).filter(|(_, on)| **on) {
-        // Without it (an old kernel) arrival falls back to the read time.
-        s.socket.set_rx_timestamps(true);
+    if stamp_arrivals {
+        for (s, _) in subs.iter_mut().zip(sampled).filter(|(_, on)| **on) {
+            // Without it (an old kernel) arrival falls back to the read time.
+            s.socket.set_rx_timestamps(true);
+        }
     }
     let wall_epoch = wall_clock_at(epoch);
     let mut events = vec![EpollEvent::empty(); 256];
@@ -648,6 +652,13 @@ pub fn receive_loop(
                     }
                 }
                 counters.received.fetch_add(rtp, Ordering::Relaxed);
+            }
+        }
+    }
+    if stamp_arrivals {
+        for s in subs.iter_mut() {
+            if s.socket.caps().rx_timestamps {
+                s.socket.set_rx_timestamps(false);
             }
         }
     }

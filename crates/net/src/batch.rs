@@ -116,16 +116,22 @@ fn parse_cmsgs(control: &[u8]) -> RecvMeta {
     meta
 }
 
-/// The `struct timespec` of an `SCM_TIMESTAMPNS` cmsg (socket(7)): the
+/// The timespec of an `SCM_TIMESTAMPNS` cmsg (socket(7)): the
 /// CLOCK_REALTIME instant the kernel took the datagram in. Two native
-/// `long`s on Linux (`time_t` is a `long` there).
+/// `long`s, or two 64-bit words where `SO_TIMESTAMPNS` is the 64-bit-time
+/// variant on a 32-bit target; the cmsg's length says which.
 fn timespec_to_system_time(data: &[u8]) -> Option<SystemTime> {
-    const W: usize = std::mem::size_of::<libc::c_long>();
-    let word = |at: usize| -> Option<libc::c_long> {
-        let b: [u8; W] = data.get(at..at + W)?.try_into().ok()?;
-        Some(libc::c_long::from_ne_bytes(b))
+    let (sec, nsec) = match data.len() {
+        16 => (
+            i64::from_ne_bytes(data[..8].try_into().ok()?),
+            i64::from_ne_bytes(data[8..16].try_into().ok()?),
+        ),
+        8 => (
+            i64::from(i32::from_ne_bytes(data[..4].try_into().ok()?)),
+            i64::from(i32::from_ne_bytes(data[4..8].try_into().ok()?)),
+        ),
+        _ => return None,
     };
-    let (sec, nsec) = (word(0)?, word(W)?);
     let secs = u64::try_from(sec).ok()?;
     let nanos = u32::try_from(nsec).ok().filter(|n| *n < 1_000_000_000)?;
     SystemTime::UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
@@ -743,6 +749,46 @@ impl SendBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn receive_timestamps_decode_from_both_timespec_layouts() {
+        let at = SystemTime::UNIX_EPOCH + Duration::new(1_764_633_600, 123_456_789);
+        let mut wide = [0u8; 16];
+        wide[..8].copy_from_slice(&1_764_633_600i64.to_ne_bytes());
+        wide[8..].copy_from_slice(&123_456_789i64.to_ne_bytes());
+        assert_eq!(timespec_to_system_time(&wide), Some(at));
+        let mut narrow = [0u8; 8];
+        narrow[..4].copy_from_slice(&1_764_633_600i32.to_ne_bytes());
+        narrow[4..].copy_from_slice(&123_456_789i32.to_ne_bytes());
+        assert_eq!(timespec_to_system_time(&narrow), Some(at));
+        // Out of range fields and other lengths are no timestamp.
+        wide[..8].copy_from_slice(&(-1i64).to_ne_bytes());
+        assert_eq!(timespec_to_system_time(&wide), None);
+        narrow[4..].copy_from_slice(&1_000_000_000i32.to_ne_bytes());
+        assert_eq!(timespec_to_system_time(&narrow), None);
+        assert_eq!(timespec_to_system_time(&wide[..12]), None);
+        assert_eq!(timespec_to_system_time(&[]), None);
+        // And through the cmsg walk, beside a GRO segment size.
+        let mut control = [0u8; 2 * CMSG_HDR + 24];
+        let mut ts = [0u8; 16];
+        ts[..8].copy_from_slice(&1_764_633_600i64.to_ne_bytes());
+        ts[8..].copy_from_slice(&123_456_789i64.to_ne_bytes());
+        let n = write_cmsg(
+            &mut control,
+            libc::SOL_UDP,
+            sys::UDP_GRO,
+            &1200i32.to_ne_bytes(),
+        );
+        let m = write_cmsg(
+            &mut control[n..],
+            libc::SOL_SOCKET,
+            libc::SCM_TIMESTAMPNS,
+            &ts,
+        );
+        let meta = parse_cmsgs(&control[..n + m]);
+        assert_eq!(meta.gro_segment, 1200);
+        assert_eq!(meta.rx_time, Some(at));
+    }
 
     #[test]
     fn names_round_trip() {

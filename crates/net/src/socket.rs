@@ -210,7 +210,10 @@ impl BatchSocket {
     /// ([`crate::Received::rx_time`]), so a reader can tell how long it sat
     /// in the socket queue. Returns whether it is on now. (While any socket
     /// on the machine has it on, the kernel stamps every packet it
-    /// receives, a clock read per packet.)
+    /// receives, a clock read per packet. The first socket to ask turns
+    /// that on in deferred kernel work: until it has run, which is usually
+    /// well under a millisecond, a datagram's stamp is the time it is
+    /// read.)
     pub fn set_rx_timestamps(&mut self, on: bool) -> bool {
         let fd = self.as_raw_fd();
         if sys::set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, i32::from(on)).is_ok() {

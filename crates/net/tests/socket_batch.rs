@@ -430,6 +430,29 @@ fn rx_timestamps_are_the_kernels_arrival_time_not_the_read() {
     assert!(rx.set_rx_timestamps(true));
     assert!(rx.caps().rx_timestamps);
     let to = rx.local_addr().unwrap();
+    let mut recv = RecvBatch::new(16, 1500);
+    // The kernel turns arrival stamping on system-wide in deferred work;
+    // until it runs, a datagram's stamp is the time it is read. Probe
+    // until a stamp comes out earlier than its read (bounded).
+    let mut live = false;
+    for _ in 0..100 {
+        let mut probe = SendBatch::new(1, 1500);
+        assert!(probe.push(b"probe", to, None));
+        tx.send_batch(&mut probe).unwrap();
+        let sent = SystemTime::now();
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(rx.recv_batch(&mut recv, Some(WAIT)).unwrap(), 1);
+        let t = recv
+            .get_mut(0)
+            .unwrap()
+            .rx_time
+            .expect("a receive timestamp");
+        if t <= sent {
+            live = true;
+            break;
+        }
+    }
+    assert!(live, "the kernel never stamped a datagram at arrival");
     let mut send = SendBatch::new(64, 1500);
     // A GSO run (one message, GRO may keep it whole) and a lone datagram.
     for i in 0..5 {
@@ -442,7 +465,6 @@ fn rx_timestamps_are_the_kernels_arrival_time_not_the_read() {
     let after = SystemTime::now();
     // Loopback delivers inside the send call; read well after it.
     std::thread::sleep(Duration::from_millis(40));
-    let mut recv = RecvBatch::new(16, 1500);
     let mut seen = 0;
     let start = Instant::now();
     while seen < 6 && start.elapsed() < DEADLINE {

@@ -27,6 +27,11 @@
 //! state (transport, SRTP context and keys, rewrite maps) no longer stays
 //! in cache between its packets: the user-space half of `tern bench`'s
 //! fan-out linearity, without the kernel.
+//!
+//! `sfu/consent`: one ICE consent check (a STUN Binding request from a
+//! subscriber) through the SFU at 10 and 500 subscribers: the answer, and
+//! the next timeout the worker then asks for. What it costs should not
+//! grow with the number of transports.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
@@ -308,6 +313,62 @@ fn fan_out(
     });
 }
 
+/// A consent check (STUN Binding request) from subscriber client 1, taken
+/// from its agent by running its own clock ahead until it sends one.
+fn consent_check(call: &mut Call) -> Vec<u8> {
+    let c = &mut call.clients[1];
+    let mut at = call.now;
+    let mut buf = vec![0u8; 2048];
+    for _ in 0..1000 {
+        while let Some(t) = c.poll_transmit(&mut buf) {
+            if buf[0] < 4 {
+                return buf[..t.len].to_vec();
+            }
+        }
+        at = c.poll_timeout().expect("a client timer").max(at);
+        c.handle_timeout(at);
+    }
+    panic!("no consent check from the client");
+}
+
+/// `sfu/consent`: one consent check through the SFU with `subscribers`
+/// connected: `handle_receive`, the response drained, and `poll_timeout`
+/// (as the worker asks after every batch).
+fn consent(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    subscribers: usize,
+) {
+    let mut call = Call::new(subscribers);
+    let check = consent_check(&mut call);
+    let from = call.clients[1].local();
+    let mut out = vec![0u8; MIN_TRANSMIT_BUF];
+    // Sanity (untimed): it is answered.
+    {
+        let mut req = check.clone();
+        call.sfu
+            .handle_receive(call.now, from, sfu_addr(), &mut req);
+        let t = call.sfu.poll_transmit(&mut out).expect("a response");
+        assert_eq!((t.destination, out[0], out[1]), (from, 0x01, 0x01));
+        assert!(call.sfu.poll_transmit(&mut out).is_none());
+    }
+    let sfu = &mut call.sfu;
+    let now = call.now;
+    g.bench_function(format!("tern/{subscribers}"), |b| {
+        b.iter_batched(
+            || check.clone(),
+            |mut req| {
+                sfu.handle_receive(now, from, sfu_addr(), &mut req);
+                while let Some(t) = sfu.poll_transmit(&mut out) {
+                    black_box(t);
+                }
+                black_box(sfu.poll_timeout());
+                req
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
 fn forward(c: &mut Criterion) {
     let mut g = c.benchmark_group("sfu/forward");
     g.throughput(Throughput::Elements(1));
@@ -320,6 +381,12 @@ fn forward(c: &mut Criterion) {
             g.throughput(Throughput::Elements(n as u64));
             fan_out(&mut g, n, payload, &format!("/{n}x{size}"));
         }
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("sfu/consent");
+    for n in [10, 500] {
+        consent(&mut g, n);
     }
     g.finish();
 }

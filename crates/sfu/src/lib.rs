@@ -60,6 +60,7 @@
 mod media_plane;
 mod ring;
 mod sfu;
+mod timers;
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

@@ -20,6 +20,7 @@ use tern_sdp::{MediaKind, NegotiatedCodec, Setup};
 use tern_srtp::Context;
 
 use crate::ring::{PacketRing, SLOT_LEN};
+use crate::timers::{TimerOwners, TimerQueue, TimerSlot};
 
 /// URIs the forward path treats specially.
 const URI_MID: &str = "urn:ietf:params:rtp-hdrext:sdes:mid";
@@ -211,6 +212,15 @@ pub struct Stats {
 type Pid = u64;
 type TKey = (Pid, Dir);
 
+/// Who owns a deadline in [`Sfu::timers`]: a transport (ICE consent, DTLS
+/// retransmission, the next report) or a participant (NACK retries and
+/// throttled keyframe requests of its tracks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerKey {
+    Transport(TKey),
+    Participant(Pid),
+}
+
 /// A cheap multiplicative hasher for maps keyed by [`Pid`] (looked up once
 /// or twice per forwarded packet). Pids are assigned here, sequentially, so
 /// the keys are not a peer's choice and SipHash's flooding resistance buys
@@ -259,6 +269,8 @@ struct Transport {
     rtcp_ssrc: u32,
     twcc_seq: u16,
     next_report: Option<Instant>,
+    /// ICE, DTLS and report timers in [`Sfu::timers`].
+    timer: TimerSlot,
 }
 
 impl Transport {
@@ -375,6 +387,8 @@ struct Participant {
     /// Announced (and learned) SSRC → (track index, role).
     ssrcs: HashMap<u32, (usize, SrcRole)>,
     learned: usize,
+    /// NACK and keyframe-request timers in [`Sfu::timers`].
+    timer: TimerSlot,
 }
 
 /// Report timers fall on multiples of this since the SFU's creation.
@@ -446,24 +460,100 @@ pub struct Sfu {
     /// Scratch space of the timer path, kept so a steady-state tick
     /// (reports, consent) allocates nothing.
     scratch: Scratch,
-    /// [`Sfu::poll_timeout`]'s answer, computed once and kept until
-    /// something that may move a timer earlier happens (`None`: compute
-    /// again). Scanning every transport's ICE and DTLS timers is costly
-    /// with hundreds of participants, and the worker asks twice per loop
-    /// iteration while the media path moves no timer: a received media
-    /// packet invalidates it only on new loss (NACK timers), RTCP only
-    /// through a keyframe request; STUN, DTLS, timeouts and control-plane
-    /// calls always. A kept answer that is too early (a timer removed or
-    /// pushed later meanwhile) only calls `handle_timeout` early, which
-    /// then recomputes it.
+    /// Every transport's and participant's earliest deadline, so that
+    /// [`Sfu::poll_timeout`] and [`Sfu::handle_timeout`] visit only the
+    /// owners whose timers changed or are due, not every transport (with
+    /// hundreds of participants, a consent check or DTLS record each
+    /// otherwise cost a sweep of all of them). Whatever may move an owner's
+    /// timer earlier touches it ([`Sfu::touch`]): STUN and DTLS through
+    /// `drain_transport`, new loss (NACK), keyframe requests, control-plane
+    /// calls; the media path touches nothing in steady state.
+    timers: TimerQueue<TimerKey>,
+    /// [`Sfu::poll_timeout`]'s answer, kept until an owner is touched or
+    /// `handle_timeout` runs (`None`: ask the queue again); the worker asks
+    /// twice per loop iteration. A kept answer that is too early (a timer
+    /// removed or pushed later meanwhile) only calls `handle_timeout`
+    /// early, which finds nothing due.
     timeout_cache: Cell<Option<Option<Instant>>>,
+}
+
+/// The owners' view [`TimerQueue`] works on.
+struct Owners<'a> {
+    transports: &'a PidMap<TKey, Transport>,
+    participants: &'a PidMap<Pid, Participant>,
+    now: Instant,
+    keyframe_interval: Duration,
+}
+
+impl TimerOwners<TimerKey> for Owners<'_> {
+    fn slot(&self, k: TimerKey) -> Option<&TimerSlot> {
+        match k {
+            TimerKey::Transport(key) => self.transports.get(&key).map(|t| &t.timer),
+            TimerKey::Participant(pid) => self.participants.get(&pid).map(|p| &p.timer),
+        }
+    }
+
+    fn deadline(&self, k: TimerKey) -> Option<Instant> {
+        match k {
+            TimerKey::Transport(key) => self.transports.get(&key).and_then(transport_deadline),
+            TimerKey::Participant(pid) => self
+                .participants
+                .get(&pid)
+                .and_then(|p| participant_deadline(p, self.now, self.keyframe_interval)),
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.transports.len() + self.participants.len()
+    }
+
+    fn each(&self, f: &mut dyn FnMut(TimerKey, &TimerSlot)) {
+        for (k, t) in self.transports {
+            f(TimerKey::Transport(*k), &t.timer);
+        }
+        for (k, p) in self.participants {
+            f(TimerKey::Participant(*k), &p.timer);
+        }
+    }
+}
+
+/// The earliest of two optional instants.
+fn earlier(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+/// A transport's ICE, DTLS and report timers.
+fn transport_deadline(t: &Transport) -> Option<Instant> {
+    let dtls = t.dtls.as_ref().and_then(|d| d.poll_timeout());
+    earlier(earlier(t.ice.poll_timeout(), dtls), t.next_report)
+}
+
+/// A participant's NACK retries and pending keyframe requests (one never
+/// sent before is due at once).
+fn participant_deadline(p: &Participant, now: Instant, interval: Duration) -> Option<Instant> {
+    let mut at = None;
+    for t in &p.tracks {
+        if let Some(r) = &t.recv {
+            at = earlier(at, r.missing.iter().map(|m| m.next_at).min());
+        }
+        if t.keyframe_pending {
+            at = earlier(
+                at,
+                Some(t.last_keyframe_request.map_or(now, |l| l + interval)),
+            );
+        }
+    }
+    at
 }
 
 /// Reused buffers of [`Sfu::handle_timeout`].
 #[derive(Debug, Default)]
 struct Scratch {
-    keys: Vec<TKey>,
-    pids: Vec<Pid>,
+    due: Vec<TimerKey>,
     blocks: Vec<ReportBlock>,
     srs: Vec<(Ssrc, SenderInfo)>,
 }
@@ -525,14 +615,35 @@ impl Sfu {
             events: VecDeque::new(),
             stats: Stats::default(),
             scratch: Scratch::default(),
+            timers: TimerQueue::default(),
             timeout_cache: Cell::new(None),
         }
     }
 
-    /// Something may have moved a timer earlier: [`Sfu::poll_timeout`]
-    /// computes its answer again.
-    fn timers_changed(&self) {
+    fn owners(&self) -> Owners<'_> {
+        Owners {
+            transports: &self.transports,
+            participants: &self.participants,
+            now: self.now,
+            keyframe_interval: self.config.keyframe_interval,
+        }
+    }
+
+    /// `k`'s timers may have moved earlier: its deadline is read again
+    /// before [`Sfu::poll_timeout`] or [`Sfu::handle_timeout`] next answer.
+    fn touch(&self, k: TimerKey) {
+        if let Some(slot) = self.owners().slot(k) {
+            self.timers.touch(k, slot);
+        }
         self.timeout_cache.set(None);
+    }
+
+    fn touch_transport(&self, key: TKey) {
+        self.touch(TimerKey::Transport(key));
+    }
+
+    fn touch_participant(&self, pid: Pid) {
+        self.touch(TimerKey::Participant(pid));
     }
 
     /// The configuration.
@@ -553,7 +664,6 @@ impl Sfu {
     /// Advance the SFU's notion of "now" without other effects (for
     /// control calls that carry no time, such as [`tern_signal::MediaPlane`]).
     pub fn set_now(&mut self, now: Instant) {
-        self.timers_changed();
         self.now = self.now.max(now);
     }
 
@@ -628,7 +738,6 @@ impl Sfu {
         participant: &str,
         room: &str,
     ) -> Result<(Credentials, Credentials), &'static str> {
-        self.timers_changed();
         if self.ids.contains_key(participant) {
             return Err("participant exists");
         }
@@ -663,11 +772,15 @@ impl Sfu {
                     rtcp_ssrc,
                     twcc_seq: 0,
                     next_report: None,
+                    timer: TimerSlot::default(),
                 },
             );
+            self.touch_transport((pid, dir));
             creds[i] = Some(c);
         }
         self.reserve_ctrl_buffers();
+        self.timers
+            .reserve(self.transports.len() + self.participants.len() + 1);
         self.ids.insert(participant.to_owned(), pid);
         self.rooms.entry(room.to_owned()).or_default().push(pid);
         self.participants.insert(
@@ -678,6 +791,7 @@ impl Sfu {
                 tracks: Vec::new(),
                 ssrcs: HashMap::new(),
                 learned: 0,
+                timer: TimerSlot::default(),
             },
         );
         match creds {
@@ -697,7 +811,6 @@ impl Sfu {
         fingerprints: &[(String, String)],
         our_setup: Setup,
     ) -> Result<(), &'static str> {
-        self.timers_changed();
         let pid = *self.ids.get(participant).ok_or("unknown participant")?;
         let fp = fingerprints
             .iter()
@@ -737,8 +850,8 @@ impl Sfu {
         media: &[tern_sdp::AcceptedMedia],
         tracks: &[tern_signal::PublishedTrack],
     ) -> Result<(), &'static str> {
-        self.timers_changed();
         let pid = *self.ids.get(participant).ok_or("unknown participant")?;
+        self.touch_participant(pid);
         let video_n = self.config.video_buffer_packets;
         let audio_n = self.config.audio_buffer_packets;
         let Some(p) = self.participants.get_mut(&pid) else {
@@ -882,7 +995,6 @@ impl Sfu {
         subscriber: &str,
         tracks: &[tern_signal::SubscribedTrack],
     ) -> Result<(), &'static str> {
-        self.timers_changed();
         let sid = *self.ids.get(subscriber).ok_or("unknown participant")?;
         let room = self
             .participants
@@ -985,7 +1097,8 @@ impl Sfu {
     /// Free everything of `participant` (leave, socket close). Unknown ids
     /// are ignored (idempotent).
     pub fn remove_participant(&mut self, participant: &str) {
-        self.timers_changed();
+        // The queue drops the owners' entries when they come up.
+        self.timeout_cache.set(None);
         let Some(pid) = self.ids.remove(participant) else {
             return;
         };
@@ -1126,6 +1239,9 @@ impl Sfu {
     }
 
     fn drain_transport(&mut self, key: TKey) {
+        // Whatever fed the agent or the DTLS endpoint may have moved their
+        // timers (and the next report, once connected).
+        self.touch_transport(key);
         let mut events = Vec::new();
         loop {
             let mut buf = self.take_buf();
@@ -1306,9 +1422,6 @@ impl Sfu {
         self.now = self.now.max(now);
         self.stats.received += 1;
         let kind = classify(buf);
-        if !matches!(kind, PacketKind::Rtp | PacketKind::Rtcp) {
-            self.timers_changed();
-        }
         if kind == PacketKind::Stun {
             self.on_stun(remote, local, buf);
             return;
@@ -1581,7 +1694,7 @@ impl Sfu {
             self.push_fanout(pid, ti, slot, ext, max_run);
         }
         if new_loss {
-            self.timers_changed();
+            self.touch_participant(pid);
             self.send_nacks(pid, now);
         }
     }
@@ -1785,7 +1898,7 @@ impl Sfu {
     /// `keyframe_interval`; a request inside the interval is coalesced
     /// into one sent when the interval ends.
     fn request_keyframe(&mut self, pid: Pid, ti: usize, now: Instant, _new_subscriber: bool) {
-        self.timers_changed();
+        self.touch_participant(pid);
         let interval = self.config.keyframe_interval;
         let Some(t) = self
             .participants
@@ -1866,6 +1979,7 @@ impl Sfu {
     }
 
     fn send_nacks(&mut self, pid: Pid, now: Instant) {
+        self.touch_participant(pid);
         let interval = self.config.nack_interval;
         let max_tries = self.config.nack_max_tries;
         let Some(tr) = self.transports.get(&(pid, Dir::Publish)) else {
@@ -1912,13 +2026,19 @@ impl Sfu {
     /// retries, throttled keyframe requests, sender/receiver reports. Then
     /// drain [`Sfu::poll_transmit`] and [`Sfu::poll_event`].
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.timers_changed();
+        self.timeout_cache.set(None);
         self.now = self.now.max(now);
         let now = self.now;
-        let mut keys = std::mem::take(&mut self.scratch.keys);
-        keys.clear();
-        keys.extend(self.transports.keys().copied());
-        for &key in &keys {
+        // Only the owners the queue says are due (each comes out touched,
+        // so its deadline is read again afterwards), in key order.
+        let mut due = std::mem::take(&mut self.scratch.due);
+        due.clear();
+        self.timers.pop_due(&self.owners(), now, &mut due);
+        due.sort_unstable();
+        for &k in &due {
+            let TimerKey::Transport(key) = k else {
+                continue;
+            };
             let Some(t) = self.transports.get_mut(&key) else {
                 continue;
             };
@@ -1939,11 +2059,10 @@ impl Sfu {
                 self.drain_transport(key);
             }
         }
-        self.scratch.keys = keys;
-        let mut pids = std::mem::take(&mut self.scratch.pids);
-        pids.clear();
-        pids.extend(self.participants.keys().copied());
-        for &pid in &pids {
+        for &k in &due {
+            let TimerKey::Participant(pid) = k else {
+                continue;
+            };
             let due_nack = self.participants.get(&pid).is_some_and(|p| {
                 p.tracks.iter().any(|t| {
                     t.recv
@@ -1969,25 +2088,28 @@ impl Sfu {
                     self.request_keyframe(pid, ti, now, false);
                 }
             }
-            for dir in [Dir::Publish, Dir::Subscribe] {
-                let due = self
-                    .transports
-                    .get(&(pid, dir))
-                    .and_then(|t| t.next_report)
-                    .is_some_and(|at| at <= now);
-                if due {
-                    let next = next_report_at(self.epoch, self.config.report_interval, now);
-                    if let Some(t) = self.transports.get_mut(&(pid, dir)) {
-                        t.next_report = Some(next);
-                    }
-                    match dir {
-                        Dir::Publish => self.send_receiver_reports(pid, now),
-                        Dir::Subscribe => self.send_sender_reports(pid, now),
-                    }
+        }
+        for &k in &due {
+            let TimerKey::Transport((pid, dir)) = k else {
+                continue;
+            };
+            let due = self
+                .transports
+                .get(&(pid, dir))
+                .and_then(|t| t.next_report)
+                .is_some_and(|at| at <= now);
+            if due {
+                let next = next_report_at(self.epoch, self.config.report_interval, now);
+                if let Some(t) = self.transports.get_mut(&(pid, dir)) {
+                    t.next_report = Some(next);
+                }
+                match dir {
+                    Dir::Publish => self.send_receiver_reports(pid, now),
+                    Dir::Subscribe => self.send_sender_reports(pid, now),
                 }
             }
         }
-        self.scratch.pids = pids;
+        self.scratch.due = due;
     }
 
     fn send_receiver_reports(&mut self, pid: Pid, now: Instant) {
@@ -2102,48 +2224,40 @@ impl Sfu {
     /// calls that may move a timer earlier).
     pub fn poll_timeout(&self) -> Option<Instant> {
         if let Some(at) = self.timeout_cache.get() {
-            // Never later than the timers say (early is harmless).
             #[cfg(debug_assertions)]
-            {
-                let fresh = self.earliest_timer();
-                debug_assert!(
-                    fresh.is_none_or(|f| at.is_some_and(|a| a <= f)),
-                    "cached timeout {at:?} later than {fresh:?}"
-                );
-            }
+            self.check_timers(at);
             return at;
         }
-        let at = self.earliest_timer();
+        let at = self.timers.next(&self.owners());
+        #[cfg(debug_assertions)]
+        self.check_timers(at);
         self.timeout_cache.set(Some(at));
         at
     }
 
-    fn earliest_timer(&self) -> Option<Instant> {
-        let mut at: Option<Instant> = None;
-        let mut min = |x: Option<Instant>| {
-            if let Some(x) = x {
-                at = Some(at.map_or(x, |a| a.min(x)));
+    /// Debug builds: the answer is never later than a scan of every owner
+    /// says, and no owner that is not waiting to be read again holds a
+    /// later time than its deadline (a path that moved a timer earlier
+    /// without touching its owner).
+    #[cfg(debug_assertions)]
+    fn check_timers(&self, at: Option<Instant>) {
+        let o = self.owners();
+        let mut fresh = None;
+        o.each(&mut |k, slot| {
+            let d = o.deadline(k);
+            fresh = earlier(fresh, d);
+            if let Some(d) = d {
+                debug_assert!(
+                    slot.is_dirty() || slot.scheduled().is_some_and(|s| s <= d),
+                    "timer owner {k:?}: deadline {d:?}, queued {:?}",
+                    slot.scheduled()
+                );
             }
-        };
-        for t in self.transports.values() {
-            min(t.ice.poll_timeout());
-            min(t.dtls.as_ref().and_then(|d| d.poll_timeout()));
-            min(t.next_report);
-        }
-        for p in self.participants.values() {
-            for t in &p.tracks {
-                if let Some(r) = &t.recv {
-                    min(r.missing.iter().map(|m| m.next_at).min());
-                }
-                if t.keyframe_pending {
-                    min(Some(
-                        t.last_keyframe_request
-                            .map_or(self.now, |l| l + self.config.keyframe_interval),
-                    ));
-                }
-            }
-        }
-        at
+        });
+        debug_assert!(
+            fresh.is_none_or(|f| at.is_some_and(|a| a <= f)),
+            "next timeout {at:?} later than {fresh:?}"
+        );
     }
 
     /// The next event; drain until `None`.
@@ -2507,10 +2621,10 @@ impl Sfu {
         rx: Context,
         tx: Context,
     ) {
-        self.timers_changed();
         let Some(&pid) = self.ids.get(participant) else {
             return;
         };
+        self.touch_transport((pid, dir));
         let local = self.config.media_addr;
         self.bind_tuple((pid, dir), remote, local);
         if let Some(t) = self.transports.get_mut(&(pid, dir)) {

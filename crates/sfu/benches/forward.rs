@@ -32,6 +32,10 @@
 //! subscriber) through the SFU at 10 and 500 subscribers: the answer, and
 //! the next timeout the worker then asks for. What it costs should not
 //! grow with the number of transports.
+//!
+//! `sfu/report_tick`: the tick on which every transport's RTCP report is
+//! due, at 10 and 500 subscribers; per tick, so linear growth is what
+//! it should show.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
@@ -67,11 +71,14 @@ struct Call {
 
 impl Call {
     fn new(subscribers: usize) -> Call {
+        Call::with_config(subscribers, |_| {})
+    }
+
+    fn with_config(subscribers: usize, tweak: impl FnOnce(&mut SfuConfig)) -> Call {
         let now = Instant::now();
-        let mut sfu = Sfu::new(
-            SfuConfig::new(sfu_addr(), Certificate::generate().unwrap(), 1),
-            now,
-        );
+        let mut config = SfuConfig::new(sfu_addr(), Certificate::generate().unwrap(), 1);
+        tweak(&mut config);
+        let mut sfu = Sfu::new(config, now);
         let cert = Certificate::generate().unwrap();
         let tracks = [TrackSpec::video("0", "pub-t0", PUB_SSRC, FWD_SSRC)];
         let mut clients = Vec::new();
@@ -369,6 +376,49 @@ fn consent(
     });
 }
 
+/// `sfu/report_tick`: the timer tick on which every transport's report is
+/// due (all report timers share one grid): receiver reports to the
+/// publisher and sender reports to each of `subscribers`, drained. Each
+/// iteration moves virtual time one report interval on; consent is set
+/// to outlast the run, since no client answers meanwhile.
+fn report_tick(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    subscribers: usize,
+) {
+    let interval = Duration::from_secs(1);
+    let mut call = Call::with_config(subscribers, |c| {
+        c.report_interval = interval;
+        c.consent_timeout = Duration::from_secs(1 << 30);
+    });
+    let mut out = vec![0u8; MIN_TRANSMIT_BUF];
+    // One packet forwarded to everyone: sender reports go to outputs that
+    // have sent something.
+    let mut p = rtp(0, AUDIO_PAYLOAD);
+    let n = call.clients[0]
+        .protect_rtp(&mut p, 12 + AUDIO_PAYLOAD)
+        .unwrap();
+    p.truncate(n);
+    let from = call.clients[0].local();
+    call.sfu.handle_receive(call.now, from, sfu_addr(), &mut p);
+    while call.sfu.poll_transmit(&mut out).is_some() {}
+    let sfu = &mut call.sfu;
+    let mut now = call.now;
+    let mut tick = |sfu: &mut Sfu| {
+        now += interval;
+        sfu.handle_timeout(now);
+        let mut n = 0;
+        while let Some(t) = sfu.poll_transmit(&mut out) {
+            black_box(t);
+            n += 1;
+        }
+        n
+    };
+    // Sanity (untimed): a report to every transport that has keys.
+    tick(sfu);
+    assert_eq!(tick(sfu), subscribers + 1, "one report per transport");
+    g.bench_function(format!("tern/{subscribers}"), |b| b.iter(|| tick(sfu)));
+}
+
 fn forward(c: &mut Criterion) {
     let mut g = c.benchmark_group("sfu/forward");
     g.throughput(Throughput::Elements(1));
@@ -387,6 +437,12 @@ fn forward(c: &mut Criterion) {
     let mut g = c.benchmark_group("sfu/consent");
     for n in [10, 500] {
         consent(&mut g, n);
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("sfu/report_tick");
+    for n in [10, 500] {
+        report_tick(&mut g, n);
     }
     g.finish();
 }

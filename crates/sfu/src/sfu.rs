@@ -447,6 +447,11 @@ pub struct Sfu {
     ufrags: HashMap<String, TKey>,
     /// (subscriber, SSRC it receives) → (publisher, track).
     sub_routes: HashMap<(Pid, u32), (Pid, usize)>,
+    /// Subscriber → (publisher, track, index in the track's `subs`) of
+    /// every output it has, so that its sender reports visit only those
+    /// (not every subscriber of every track once per subscriber, which
+    /// is quadratic in the room). Rebuilt with `sub_routes`.
+    sub_outputs: PidMap<Pid, Vec<(Pid, usize, usize)>>,
     ctrl: VecDeque<CtrlOut>,
     pool: Vec<Vec<u8>>,
     jobs: VecDeque<Job>,
@@ -607,6 +612,7 @@ impl Sfu {
             tuples: HashMap::new(),
             ufrags: HashMap::new(),
             sub_routes: HashMap::new(),
+            sub_outputs: PidMap::default(),
             ctrl: VecDeque::with_capacity(256),
             pool: Vec::new(),
             jobs: VecDeque::with_capacity(MAX_JOBS),
@@ -690,6 +696,7 @@ impl Sfu {
             + self.tuples.len()
             + self.ufrags.len()
             + self.sub_routes.len()
+            + self.sub_outputs.len()
             + self.ids.len()
             + self.rooms.len()
             + self.jobs.len()
@@ -1135,9 +1142,14 @@ impl Sfu {
 
     fn rebuild_routes(&mut self) {
         self.sub_routes.clear();
+        self.sub_outputs.clear();
         for (&pid, p) in &self.participants {
             for (ti, t) in p.tracks.iter().enumerate() {
-                for s in &t.subs {
+                for (si, s) in t.subs.iter().enumerate() {
+                    self.sub_outputs
+                        .entry(s.sub)
+                        .or_default()
+                        .push((pid, ti, si));
                     self.sub_routes.insert((s.sub, s.ssrc), (pid, ti));
                     if let Some(r) = s.rtx_ssrc {
                         self.sub_routes.insert((s.sub, r), (pid, ti));
@@ -2169,37 +2181,39 @@ impl Sfu {
         let ntp_now = ntp(self.config.wall_clock_at_start, self.epoch, now);
         let mut srs = std::mem::take(&mut self.scratch.srs);
         srs.clear();
-        for p in self.participants.values() {
-            for t in &p.tracks {
-                let publisher_sr = t.recv.as_ref().and_then(|r| r.last_sr_rtp);
-                for s in t.subs.iter().filter(|s| s.sub == sid && s.started) {
-                    // The RTP time that corresponds to `ntp_now`, in the
-                    // subscriber's (rewritten) timestamp space. From the
-                    // publisher's own NTP/RTP mapping when it sent an SR
-                    // (its RTP time then, rewritten, plus the time since it
-                    // arrived), so audio and video of one publisher keep
-                    // the relation its capture clock gave them; otherwise
-                    // from the last forwarded timestamp.
-                    let since =
-                        |at: Instant| units(now.saturating_duration_since(at), s.clock_rate);
-                    let rtp_time = match (publisher_sr, s.rebase, s.last_sent) {
-                        (Some((rtp, at)), false, _) => {
-                            rtp.wrapping_add(s.ts_offset).wrapping_add(since(at))
-                        }
-                        (_, _, Some(at)) => s.last_ts.wrapping_add(since(at)),
-                        (_, _, None) => s.last_ts,
-                    };
-                    srs.push((
-                        Ssrc(s.ssrc),
-                        SenderInfo {
-                            ntp_time: ntp_now,
-                            rtp_time,
-                            packet_count: s.packets,
-                            octet_count: s.octets,
-                        },
-                    ));
+        let outputs = self.sub_outputs.get(&sid).map_or(&[][..], |v| &v[..]);
+        for &(pid, ti, si) in outputs {
+            let Some(t) = self.participants.get(&pid).and_then(|p| p.tracks.get(ti)) else {
+                continue;
+            };
+            let Some(s) = t.subs.get(si).filter(|s| s.sub == sid && s.started) else {
+                continue;
+            };
+            let publisher_sr = t.recv.as_ref().and_then(|r| r.last_sr_rtp);
+            // The RTP time that corresponds to `ntp_now`, in the
+            // subscriber's (rewritten) timestamp space. From the
+            // publisher's own NTP/RTP mapping when it sent an SR (its RTP
+            // time then, rewritten, plus the time since it arrived), so
+            // audio and video of one publisher keep the relation its
+            // capture clock gave them; otherwise from the last forwarded
+            // timestamp.
+            let since = |at: Instant| units(now.saturating_duration_since(at), s.clock_rate);
+            let rtp_time = match (publisher_sr, s.rebase, s.last_sent) {
+                (Some((rtp, at)), false, _) => {
+                    rtp.wrapping_add(s.ts_offset).wrapping_add(since(at))
                 }
-            }
+                (_, _, Some(at)) => s.last_ts.wrapping_add(since(at)),
+                (_, _, None) => s.last_ts,
+            };
+            srs.push((
+                Ssrc(s.ssrc),
+                SenderInfo {
+                    ntp_time: ntp_now,
+                    rtp_time,
+                    packet_count: s.packets,
+                    octet_count: s.octets,
+                },
+            ));
         }
         for chunk in srs.chunks(16) {
             let sent = self.send_rtcp((sid, Dir::Subscribe), |w| {

@@ -78,3 +78,50 @@ fn sender_report_rtp_time_follows_the_publishers_mapping() {
         );
     }
 }
+
+/// The SSRCs of the sender reports `name` got after `since`.
+fn sr_ssrcs_since(call: &Call, name: &str, since: std::time::Instant) -> Vec<u32> {
+    let mut v: Vec<u32> = call
+        .client(name)
+        .srs
+        .iter()
+        .filter(|s| s.0 > since)
+        .map(|s| s.1)
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+#[test]
+fn each_subscriber_gets_reports_for_exactly_what_it_receives_as_the_room_changes() {
+    // Two publishers, two subscribers of both: then the subscriber listed
+    // first in every track's outputs leaves (the other's place in those
+    // lists moves), then a publisher leaves.
+    let mut call = Call::with_config(tern_sim::seed_from_env(33), |c| {
+        c.wall_clock_at_start = WALL
+    });
+    call.join("alice", "room", true);
+    call.join("carol", "room", true);
+    call.join("dave", "room", false);
+    call.join("bob", "room", false);
+    call.subscribe("dave", &["alice", "carol"], true);
+    call.subscribe("bob", &["alice", "carol"], true);
+    let (a, c) = (forward_ssrc(0), forward_ssrc(1));
+    call.run(Duration::from_secs(4));
+    let t0 = call.epoch + Duration::from_secs(2);
+    assert_eq!(sr_ssrcs_since(&call, "dave", t0), [a, c]);
+    assert_eq!(sr_ssrcs_since(&call, "bob", t0), [a, c]);
+
+    call.sfu().remove_participant("dave");
+    let t1 = call.sim.now() + Duration::from_millis(100);
+    call.run(Duration::from_secs(3));
+    assert_eq!(sr_ssrcs_since(&call, "bob", t1), [a, c]);
+    let n = call.client("bob").srs.iter().filter(|s| s.0 > t1).count();
+    assert!(n >= 4, "{n} sender reports to bob after dave left");
+
+    call.sfu().remove_participant("carol");
+    let t2 = call.sim.now() + Duration::from_millis(100);
+    call.run(Duration::from_secs(3));
+    assert_eq!(sr_ssrcs_since(&call, "bob", t2), [a]);
+}

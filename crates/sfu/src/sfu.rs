@@ -1894,11 +1894,14 @@ impl Sfu {
     fn keyframes_for_subscriber(&mut self, sid: Pid) {
         let now = self.now;
         let mut list = Vec::new();
-        for (&pid, p) in &self.participants {
-            for (ti, t) in p.tracks.iter().enumerate() {
-                if t.kind == MediaKind::Video && t.subs.iter().any(|s| s.sub == sid) {
-                    list.push((pid, ti));
-                }
+        for &(pid, ti, _) in self.sub_outputs.get(&sid).map_or(&[][..], |v| &v[..]) {
+            let video = self
+                .participants
+                .get(&pid)
+                .and_then(|p| p.tracks.get(ti))
+                .is_some_and(|t| t.kind == MediaKind::Video);
+            if video {
+                list.push((pid, ti));
             }
         }
         for (pid, ti) in list {

@@ -36,6 +36,10 @@
 //! `sfu/report_tick`: the tick on which every transport's RTCP report is
 //! due, at 10 and 500 subscribers; per tick, so linear growth is what
 //! it should show.
+//!
+//! `sfu/resubscribe`: one subscriber's renegotiation with 1 and with 100
+//! rooms of 10 on the SFU: the control path's cost, which should follow
+//! the room, not the server.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
@@ -419,6 +423,103 @@ fn report_tick(
     g.bench_function(format!("tern/{subscribers}"), |b| b.iter(|| tick(sfu)));
 }
 
+/// `sfu/resubscribe`: one subscriber's `subscribe_changed` (the same
+/// tracks again, as a renegotiation in its room sends) on an SFU holding
+/// `rooms` rooms of 10 participants, each publishing one video track and
+/// subscribing to the other nine. Not connected: only the control path
+/// runs. What it costs should depend on the room, not on the server.
+fn resubscribe(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    rooms: usize,
+) {
+    const PER_ROOM: usize = 10;
+    let now = Instant::now();
+    let mut sfu = Sfu::new(
+        SfuConfig::new(sfu_addr(), Certificate::generate().unwrap(), 1),
+        now,
+    );
+    let cert = Certificate::generate().unwrap();
+    let spec = |i: usize| {
+        let ssrc = 0x1000 + 2 * i as u32;
+        TrackSpec::video("0", &format!("t{i}"), ssrc, FWD_SSRC + 2 * i as u32)
+    };
+    let name = |r: usize, i: usize| format!("r{r}p{i}");
+    let mut remotes = Vec::new();
+    for r in 0..rooms {
+        for i in 0..PER_ROOM {
+            let n = name(r, i);
+            let params = sfu.create_participant(&n, &format!("room{r}")).unwrap();
+            let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 1, r as u8, i as u8)), 5000);
+            let [publish, subscribe] = [&params.publish, &params.subscribe].map(|t| {
+                ClientTransport::new(local, &cert, t, Role::Client, 7, now)
+                    .unwrap()
+                    .remote_description()
+            });
+            let (media, published) = publish_media(&[spec(i)]);
+            sfu.publish_changed(
+                &n,
+                &PublishNegotiation {
+                    remote: &publish,
+                    dtls_role: Setup::Passive,
+                    ice_restart: false,
+                    media: &media,
+                    tracks: &published,
+                },
+            )
+            .unwrap();
+            remotes.push(subscribe);
+        }
+    }
+    let tracks_of = |r: usize, i: usize| {
+        let mut v = Vec::new();
+        for j in (0..PER_ROOM).filter(|&j| j != i) {
+            v.extend(subscribed_tracks(
+                &name(r, j),
+                &[spec(j)],
+                v.len(),
+                SubscriberPts::default(),
+            ));
+        }
+        v
+    };
+    for r in 0..rooms {
+        for i in 0..PER_ROOM {
+            let tracks = tracks_of(r, i);
+            sfu.subscribe_changed(
+                &name(r, i),
+                &SubscribeNegotiation {
+                    remote: &remotes[r * PER_ROOM + i],
+                    dtls_role: Setup::Passive,
+                    ice_restart: false,
+                    tracks: &tracks,
+                    refused: &[],
+                },
+            );
+        }
+    }
+    assert_eq!(
+        sfu.track_counts(&name(0, 1)),
+        Some((1, PER_ROOM - 1)),
+        "every participant receives the other nine"
+    );
+    let tracks = tracks_of(0, 1);
+    let remote = &remotes[1];
+    g.bench_function(format!("tern/{rooms}x{PER_ROOM}"), |b| {
+        b.iter(|| {
+            sfu.subscribe_changed(
+                black_box(&name(0, 1)),
+                &SubscribeNegotiation {
+                    remote,
+                    dtls_role: Setup::Passive,
+                    ice_restart: false,
+                    tracks: &tracks,
+                    refused: &[],
+                },
+            )
+        })
+    });
+}
+
 fn forward(c: &mut Criterion) {
     let mut g = c.benchmark_group("sfu/forward");
     g.throughput(Throughput::Elements(1));
@@ -443,6 +544,12 @@ fn forward(c: &mut Criterion) {
     let mut g = c.benchmark_group("sfu/report_tick");
     for n in [10, 500] {
         report_tick(&mut g, n);
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("sfu/resubscribe");
+    for rooms in [1, 100] {
+        resubscribe(&mut g, rooms);
     }
     g.finish();
 }

@@ -447,11 +447,11 @@ pub struct Sfu {
     ufrags: HashMap<String, TKey>,
     /// (subscriber, SSRC it receives) → (publisher, track).
     sub_routes: HashMap<(Pid, u32), (Pid, usize)>,
-    /// Subscriber → (publisher, track, index in the track's `subs`) of
-    /// every output it has, so that its sender reports visit only those
-    /// (not every subscriber of every track once per subscriber, which
-    /// is quadratic in the room). Rebuilt with `sub_routes`.
-    sub_outputs: PidMap<Pid, Vec<(Pid, usize, usize)>>,
+    /// Subscriber → every output it has, so that its sender reports visit
+    /// only those (not every subscriber of every track once per
+    /// subscriber, which is quadratic in the room). Rebuilt with
+    /// `sub_routes`, one room at a time.
+    sub_outputs: PidMap<Pid, Vec<SubOutput>>,
     ctrl: VecDeque<CtrlOut>,
     pool: Vec<Vec<u8>>,
     jobs: VecDeque<Job>,
@@ -480,6 +480,17 @@ pub struct Sfu {
     /// removed or pushed later meanwhile) only calls `handle_timeout`
     /// early, which finds nothing due.
     timeout_cache: Cell<Option<Option<Instant>>>,
+}
+
+/// Where one of a subscriber's outputs is: `publisher`'s track `track`,
+/// at `index` in its `subs`, sending as `ssrc` (and `rtx_ssrc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct SubOutput {
+    publisher: Pid,
+    track: usize,
+    index: usize,
+    ssrc: u32,
+    rtx_ssrc: Option<u32>,
 }
 
 /// The owners' view [`TimerQueue`] works on.
@@ -991,7 +1002,8 @@ impl Sfu {
                 }
             }
         }
-        self.rebuild_routes();
+        let room = p.room.clone();
+        self.rebuild_routes(&room, None);
         Ok(())
     }
 
@@ -1086,7 +1098,7 @@ impl Sfu {
                 }
             }
         }
-        self.rebuild_routes();
+        self.rebuild_routes(&room, None);
         // A new subscriber of a video track needs a keyframe.
         if self
             .transports
@@ -1127,7 +1139,13 @@ impl Sfu {
                 self.rooms.remove(&p.room);
             }
         }
-        for (&publisher, other) in self.participants.iter_mut() {
+        // Subscriptions never cross rooms: only the room's publishers can
+        // have it as a subscriber.
+        let members = self.rooms.get(&p.room).map_or(&[][..], |v| &v[..]);
+        for &publisher in members {
+            let Some(other) = self.participants.get_mut(&publisher) else {
+                continue;
+            };
             for (ti, t) in other.tracks.iter_mut().enumerate() {
                 if let Some(i) = t.subs.iter().position(|s| s.sub == pid) {
                     remove_sub(&mut self.jobs, publisher, ti, &mut t.subs, i);
@@ -1137,26 +1155,66 @@ impl Sfu {
         self.jobs.retain(|j| {
             j.publisher != pid && !matches!(j.kind, JobKind::Resend { sub } if sub == pid)
         });
-        self.rebuild_routes();
+        self.rebuild_routes(&p.room, Some(pid));
     }
 
-    fn rebuild_routes(&mut self) {
-        self.sub_routes.clear();
-        self.sub_outputs.clear();
-        for (&pid, p) in &self.participants {
-            for (ti, t) in p.tracks.iter().enumerate() {
-                for (si, s) in t.subs.iter().enumerate() {
-                    self.sub_outputs
-                        .entry(s.sub)
-                        .or_default()
-                        .push((pid, ti, si));
-                    self.sub_routes.insert((s.sub, s.ssrc), (pid, ti));
-                    if let Some(r) = s.rtx_ssrc {
-                        self.sub_routes.insert((s.sub, r), (pid, ti));
-                    }
+    /// Rebuilds `sub_routes` and `sub_outputs` for the subscribers of
+    /// `room` (and `gone`, a participant that just left it): a membership
+    /// or subscription change costs the room's size, not the whole
+    /// server's (the media thread stalls while it runs).
+    fn rebuild_routes(&mut self, room: &str, gone: Option<Pid>) {
+        let members = self.rooms.get(room).map_or(&[][..], |v| &v[..]);
+        for &sid in members.iter().chain(gone.as_ref()) {
+            for o in self.sub_outputs.remove(&sid).into_iter().flatten() {
+                self.sub_routes.remove(&(sid, o.ssrc));
+                if let Some(r) = o.rtx_ssrc {
+                    self.sub_routes.remove(&(sid, r));
                 }
             }
         }
+        for &pid in members {
+            let Some(p) = self.participants.get(&pid) else {
+                continue;
+            };
+            add_routes(&mut self.sub_routes, &mut self.sub_outputs, pid, p);
+        }
+        #[cfg(debug_assertions)]
+        self.check_routes();
+    }
+
+    /// Debug builds: the routes are what a rebuild of every room gives
+    /// (each in member order, as the rebuild of one room adds them: where
+    /// a subscriber has two outputs with one SSRC, the later one routes).
+    #[cfg(debug_assertions)]
+    fn check_routes(&self) {
+        let mut routes = HashMap::new();
+        let mut outputs = PidMap::default();
+        for members in self.rooms.values() {
+            for &pid in members {
+                if let Some(p) = self.participants.get(&pid) {
+                    add_routes(&mut routes, &mut outputs, pid, p);
+                }
+            }
+        }
+        debug_assert_eq!(
+            self.rooms.values().map(Vec::len).sum::<usize>(),
+            self.participants.len(),
+            "every participant is in one room"
+        );
+        debug_assert_eq!(routes, self.sub_routes, "sub_routes");
+        let sorted = |m: &PidMap<Pid, Vec<SubOutput>>| {
+            let mut v: Vec<(Pid, Vec<SubOutput>)> = m
+                .iter()
+                .map(|(k, l)| {
+                    let mut l = l.clone();
+                    l.sort_unstable();
+                    (*k, l)
+                })
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        debug_assert_eq!(sorted(&outputs), sorted(&self.sub_outputs), "sub_outputs");
     }
 
     fn expire(&mut self, pid: Pid) {
@@ -1894,14 +1952,14 @@ impl Sfu {
     fn keyframes_for_subscriber(&mut self, sid: Pid) {
         let now = self.now;
         let mut list = Vec::new();
-        for &(pid, ti, _) in self.sub_outputs.get(&sid).map_or(&[][..], |v| &v[..]) {
+        for o in self.sub_outputs.get(&sid).map_or(&[][..], |v| &v[..]) {
             let video = self
                 .participants
-                .get(&pid)
-                .and_then(|p| p.tracks.get(ti))
+                .get(&o.publisher)
+                .and_then(|p| p.tracks.get(o.track))
                 .is_some_and(|t| t.kind == MediaKind::Video);
             if video {
-                list.push((pid, ti));
+                list.push((o.publisher, o.track));
             }
         }
         for (pid, ti) in list {
@@ -2185,11 +2243,15 @@ impl Sfu {
         let mut srs = std::mem::take(&mut self.scratch.srs);
         srs.clear();
         let outputs = self.sub_outputs.get(&sid).map_or(&[][..], |v| &v[..]);
-        for &(pid, ti, si) in outputs {
-            let Some(t) = self.participants.get(&pid).and_then(|p| p.tracks.get(ti)) else {
+        for o in outputs {
+            let Some(t) = self
+                .participants
+                .get(&o.publisher)
+                .and_then(|p| p.tracks.get(o.track))
+            else {
                 continue;
             };
-            let Some(s) = t.subs.get(si).filter(|s| s.sub == sid && s.started) else {
+            let Some(s) = t.subs.get(o.index).filter(|s| s.sub == sid && s.started) else {
                 continue;
             };
             let publisher_sr = t.recv.as_ref().and_then(|r| r.last_sr_rtp);
@@ -2425,6 +2487,30 @@ impl Sfu {
 enum Event2 {
     Ice(IceEvent),
     Dtls(DtlsEvent),
+}
+
+/// Adds the routes of publisher `pid`'s tracks to its subscribers.
+fn add_routes(
+    routes: &mut HashMap<(Pid, u32), (Pid, usize)>,
+    outputs: &mut PidMap<Pid, Vec<SubOutput>>,
+    pid: Pid,
+    p: &Participant,
+) {
+    for (ti, t) in p.tracks.iter().enumerate() {
+        for (si, s) in t.subs.iter().enumerate() {
+            outputs.entry(s.sub).or_default().push(SubOutput {
+                publisher: pid,
+                track: ti,
+                index: si,
+                ssrc: s.ssrc,
+                rtx_ssrc: s.rtx_ssrc,
+            });
+            routes.insert((s.sub, s.ssrc), (pid, ti));
+            if let Some(r) = s.rtx_ssrc {
+                routes.insert((s.sub, r), (pid, ti));
+            }
+        }
+    }
 }
 
 /// Removes subscriber `i` of a track (`subs`, track `track` of

@@ -504,10 +504,11 @@ fn resubscribe(
     );
     let tracks = tracks_of(0, 1);
     let remote = &remotes[1];
+    let who = name(0, 1);
     g.bench_function(format!("tern/{rooms}x{PER_ROOM}"), |b| {
         b.iter(|| {
             sfu.subscribe_changed(
-                black_box(&name(0, 1)),
+                black_box(&who),
                 &SubscribeNegotiation {
                     remote,
                     dtls_role: Setup::Passive,

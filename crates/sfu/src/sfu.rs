@@ -1158,6 +1158,11 @@ impl Sfu {
         self.rebuild_routes(&p.room, Some(pid));
     }
 
+    /// Where `sid`'s outputs are (none if it receives nothing).
+    fn outputs_of(&self, sid: Pid) -> &[SubOutput] {
+        self.sub_outputs.get(&sid).map_or(&[], Vec::as_slice)
+    }
+
     /// Rebuilds `sub_routes` and `sub_outputs` for the subscribers of
     /// `room` (and `gone`, a participant that just left it): a membership
     /// or subscription change costs the room's size, not the whole
@@ -1952,7 +1957,7 @@ impl Sfu {
     fn keyframes_for_subscriber(&mut self, sid: Pid) {
         let now = self.now;
         let mut list = Vec::new();
-        for o in self.sub_outputs.get(&sid).map_or(&[][..], |v| &v[..]) {
+        for o in self.outputs_of(sid) {
             let video = self
                 .participants
                 .get(&o.publisher)
@@ -2242,8 +2247,7 @@ impl Sfu {
         let ntp_now = ntp(self.config.wall_clock_at_start, self.epoch, now);
         let mut srs = std::mem::take(&mut self.scratch.srs);
         srs.clear();
-        let outputs = self.sub_outputs.get(&sid).map_or(&[][..], |v| &v[..]);
-        for o in outputs {
+        for o in self.outputs_of(sid) {
             let Some(t) = self
                 .participants
                 .get(&o.publisher)

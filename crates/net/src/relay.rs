@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use tern_sfu::AddrKey;
+
 use crate::affinity::thread_cpu_time;
 use crate::batch::{RecvBatch, SendBatch};
 use crate::socket::{BatchSocket, SocketConfig};
@@ -24,7 +26,7 @@ use crate::socket::{BatchSocket, SocketConfig};
 /// Who gets a copy of what: source address → destinations.
 #[derive(Debug, Clone, Default)]
 pub struct FanOut {
-    routes: HashMap<SocketAddr, Vec<SocketAddr>>,
+    routes: HashMap<AddrKey, Vec<SocketAddr>>,
 }
 
 impl FanOut {
@@ -35,12 +37,14 @@ impl FanOut {
 
     /// Sets the destinations of `source` (replacing earlier ones).
     pub fn insert(&mut self, source: SocketAddr, destinations: Vec<SocketAddr>) {
-        self.routes.insert(source, destinations);
+        self.routes.insert(AddrKey(source), destinations);
     }
 
     /// The destinations of `source`; empty when unknown.
     pub fn get(&self, source: &SocketAddr) -> &[SocketAddr] {
-        self.routes.get(source).map_or(&[], Vec::as_slice)
+        self.routes
+            .get(&AddrKey(*source))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Known sources.

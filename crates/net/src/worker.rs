@@ -37,6 +37,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use tern_sfu::AddrKey;
+
 use crate::{BatchSocket, RecvBatch, SendBatch, SocketStats};
 
 /// What a worker drives: a sans-IO media plane.
@@ -314,7 +316,7 @@ fn drain<P: Plane>(
     plane: &mut P,
     socket: &mut BatchSocket,
     out: &mut SendBatch,
-    pins: Option<&HashMap<SocketAddr, IpAddr>>,
+    pins: Option<&HashMap<AddrKey, IpAddr>>,
 ) {
     loop {
         if out.is_full() {
@@ -324,7 +326,7 @@ fn drain<P: Plane>(
         let Some((destination, len)) = plane.poll_transmit(buf) else {
             return;
         };
-        let source = pins.and_then(|p| p.get(&destination).copied());
+        let source = pins.and_then(|p| p.get(&AddrKey(destination)).copied());
         out.commit(len, destination, source);
     }
 }
@@ -344,7 +346,7 @@ fn run<P: Plane>(
     let local = config.announced;
     let mut input = RecvBatch::new(config.recv_messages, config.max_datagram);
     let mut out = SendBatch::new(config.send_datagrams, config.send_slot);
-    let mut pins: Option<HashMap<SocketAddr, IpAddr>> = socket.caps().pktinfo.then(HashMap::new);
+    let mut pins: Option<HashMap<AddrKey, IpAddr>> = socket.caps().pktinfo.then(HashMap::new);
     let mut cx = WorkerContext {
         socket_stats: socket.stats(),
         iterations: 0,
@@ -392,11 +394,11 @@ fn run<P: Plane>(
                 }
             }
             if let (Some(p), Some(dst)) = (pins.as_mut(), r.destination) {
-                if p.get(&r.source) != Some(&dst) {
+                if p.get(&AddrKey(r.source)) != Some(&dst) {
                     if p.len() >= MAX_PINS {
                         p.clear();
                     }
-                    p.insert(r.source, dst);
+                    p.insert(AddrKey(r.source), dst);
                 }
             }
             cx.delivered += 1;

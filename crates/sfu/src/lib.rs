@@ -57,6 +57,7 @@
 //! emitting takes no more packets.
 #![forbid(unsafe_code)]
 
+mod addr_key;
 mod media_plane;
 mod ring;
 mod sfu;
@@ -70,6 +71,7 @@ pub mod fuzzing;
 #[allow(dead_code)]
 mod fuzzing;
 
+pub use addr_key::{AddrKey, TupleKey};
 pub use ring::SLOT_LEN;
 pub use sfu::{Dir, Event, Sfu, SfuConfig, Stats, Transmit, MIN_TRANSMIT_BUF};
 

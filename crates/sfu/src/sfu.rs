@@ -19,6 +19,7 @@ use tern_sdp::codec::NegotiatedExtension;
 use tern_sdp::{MediaKind, NegotiatedCodec, Setup};
 use tern_srtp::Context;
 
+use crate::addr_key::TupleKey;
 use crate::ring::{PacketRing, SLOT_LEN};
 use crate::timers::{TimerOwners, TimerQueue, TimerSlot};
 
@@ -443,7 +444,7 @@ pub struct Sfu {
     participants: PidMap<Pid, Participant>,
     rooms: HashMap<String, Vec<Pid>>,
     transports: PidMap<TKey, Transport>,
-    tuples: HashMap<(SocketAddr, SocketAddr), TKey>,
+    tuples: HashMap<TupleKey, TKey>,
     ufrags: HashMap<String, TKey>,
     /// (subscriber, SSRC it receives) → (publisher, track).
     sub_routes: HashMap<(Pid, u32), (Pid, usize)>,
@@ -1127,7 +1128,7 @@ impl Sfu {
         for dir in [Dir::Publish, Dir::Subscribe] {
             if let Some(t) = self.transports.remove(&(pid, dir)) {
                 if let Some(tu) = t.tuple {
-                    self.tuples.remove(&tu);
+                    self.tuples.remove(&TupleKey(tu.0, tu.1));
                 }
             }
         }
@@ -1434,11 +1435,11 @@ impl Sfu {
             return;
         }
         if let Some(old) = t.tuple.take() {
-            self.tuples.remove(&old);
+            self.tuples.remove(&TupleKey(old.0, old.1));
         }
         // Another transport held this tuple (a client reusing a port):
         // it loses it.
-        if let Some(prev) = self.tuples.insert((remote, local), key) {
+        if let Some(prev) = self.tuples.insert(TupleKey(remote, local), key) {
             if prev != key {
                 if let Some(pt) = self.transports.get_mut(&prev) {
                     pt.tuple = None;
@@ -1501,7 +1502,7 @@ impl Sfu {
             self.on_stun(remote, local, buf);
             return;
         }
-        let Some(&key) = self.tuples.get(&(remote, local)) else {
+        let Some(&key) = self.tuples.get(&TupleKey(remote, local)) else {
             self.stats.unknown_tuple_drops += 1;
             return;
         };
@@ -1524,7 +1525,7 @@ impl Sfu {
                 .and_then(|u| self.ufrags.get(u))
                 .copied()
         });
-        let key = match by_ufrag.or_else(|| self.tuples.get(&(remote, local)).copied()) {
+        let key = match by_ufrag.or_else(|| self.tuples.get(&TupleKey(remote, local)).copied()) {
             Some(k) => k,
             None => {
                 self.stats.unknown_ufrag_drops += 1;

@@ -60,9 +60,9 @@ impl Hash for TupleKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use std::collections::{HashMap, HashSet};
     use std::hash::BuildHasher;
-    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV6};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV6};
 
     fn addrs() -> Vec<SocketAddr> {
         let mut v = Vec::new();
@@ -82,23 +82,43 @@ mod tests {
     }
 
     #[test]
-    fn equal_keys_hash_alike_and_maps_keep_every_distinct_key() {
+    fn packing_keeps_hashed_fields_apart_and_maps_keep_every_distinct_key() {
         let s = std::hash::RandomState::new();
         let a = addrs();
         let mut by_addr = HashMap::new();
         let mut by_tuple = HashMap::new();
-        for (i, &x) in a.iter().enumerate() {
+        for &x in &a {
             for &y in &a[..8] {
-                let k = TupleKey(x, y);
-                assert_eq!(s.hash_one(k), s.hash_one(TupleKey(x, y)));
-                by_tuple.entry(k).or_insert((x, y));
+                by_tuple.entry(TupleKey(x, y)).or_insert((x, y));
             }
-            assert_eq!(s.hash_one(AddrKey(x)), s.hash_one(AddrKey(a[i])));
             by_addr.entry(AddrKey(x)).or_insert(x);
         }
+        // The packing keeps every hashed field apart: as many distinct
+        // hashes as distinct (IP, port, scope) values (IPv6 flowinfo is
+        // left out of the hash; equality still compares it), and the
+        // same for pairs.
+        let hashed = |x: &SocketAddr| match x {
+            SocketAddr::V4(v) => (IpAddr::V4(*v.ip()), v.port(), 0),
+            SocketAddr::V6(v) => (IpAddr::V6(*v.ip()), v.port(), v.scope_id()),
+        };
+        let fields: HashSet<_> = a.iter().map(hashed).collect();
+        let hashes: HashSet<u64> = a.iter().map(|&x| s.hash_one(AddrKey(x))).collect();
+        assert_eq!(hashes.len(), fields.len());
+        let pair_fields: HashSet<_> = a
+            .iter()
+            .flat_map(|x| a[..8].iter().map(move |y| (hashed(x), hashed(y))))
+            .collect();
+        let pair_hashes: HashSet<u64> = a
+            .iter()
+            .flat_map(|&x| {
+                let s = &s;
+                a[..8].iter().map(move |&y| s.hash_one(TupleKey(x, y)))
+            })
+            .collect();
+        assert_eq!(pair_hashes.len(), pair_fields.len());
         // Exactly as many entries as distinct addresses (and pairs), each
         // found again under its own key.
-        let distinct: std::collections::HashSet<SocketAddr> = a.iter().copied().collect();
+        let distinct: HashSet<SocketAddr> = a.iter().copied().collect();
         assert_eq!(by_addr.len(), distinct.len());
         for &x in &distinct {
             assert_eq!(by_addr.get(&AddrKey(x)), Some(&x));
@@ -106,7 +126,7 @@ mod tests {
                 assert_eq!(by_tuple.get(&TupleKey(x, y)), Some(&(x, y)));
             }
         }
-        let pairs: std::collections::HashSet<(SocketAddr, SocketAddr)> = a
+        let pairs: HashSet<(SocketAddr, SocketAddr)> = a
             .iter()
             .flat_map(|&x| a[..8].iter().map(move |&y| (x, y)))
             .collect();
